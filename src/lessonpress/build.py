@@ -1,0 +1,76 @@
+"""The whole pipeline: read → assemble → render → write."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import load_config
+from .errors import BuildFailed, SourceError
+from .feeds import render_feeds
+from .model import BuildOptions, Site, assemble
+from .read import read_sources
+from .site import render_site
+from .themes import make_environment, theme_error
+from .write import WriteResult, check_paths, write_tree
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    site: Site
+    pages: int
+    feeds: int
+    files: dict[str, bytes]
+    written: WriteResult | None
+    warnings: tuple[SourceError, ...]
+    seconds: float
+
+    def summary(self) -> str:
+        lessons = len(self.site.issues)
+        series = len(self.site.series)
+        return (
+            f"Built {lessons} lesson{'s' if lessons != 1 else ''} in {series} series: "
+            f"{self.pages} pages, {self.feeds} feeds in {self.seconds:.2f} s"
+        )
+
+
+def render(root: Path, options: BuildOptions) -> tuple[Site, dict[str, bytes], list[SourceError]]:
+    """Read, assemble and render a site into memory; raise `BuildFailed` with every error found."""
+    config, warnings = load_config(root)
+    sources = read_sources(config)
+    warnings += sources.warnings
+    site, errors = assemble(config, list(sources.lessons), list(sources.series), sources.assets, options)
+    errors = list(sources.errors) + errors
+    problem = theme_error(config)
+    if problem:
+        errors.append(SourceError("lessonpress.toml", 0, problem))
+    if errors:
+        raise BuildFailed(errors)
+    env = make_environment(config)
+    files = render_site(site, env)
+    files.update(render_feeds(site, env))
+    for asset in site.assets:
+        files[asset] = (config.lessons_dir / asset).read_bytes()
+    path_errors = check_paths(list(files))
+    if path_errors:
+        raise BuildFailed(path_errors)
+    return site, files, warnings
+
+
+def build(root: Path, options: BuildOptions | None = None, *, output: Path | None = None, write: bool = True) -> BuildResult:
+    """Build the site in `root` into `output` (default `root/output`)."""
+    started = time.perf_counter()
+    options = options or BuildOptions(now=datetime.now(timezone.utc))
+    site, files, warnings = render(root, options)
+    written = write_tree(files, output or site.config.output_dir) if write else None
+    return BuildResult(
+        site=site,
+        pages=sum(1 for path in files if path.endswith(".html")),
+        feeds=sum(1 for path in files if path.endswith(("feed.xml", "atom.xml"))),
+        files=files,
+        written=written,
+        warnings=tuple(warnings),
+        seconds=time.perf_counter() - started,
+    )

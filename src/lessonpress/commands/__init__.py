@@ -1,0 +1,1 @@
+"""One module per CLI command; each holds options and output, the library holds the logic."""

@@ -1,0 +1,25 @@
+"""`lessonpress build`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from ..build import build
+from ..model import BuildOptions
+from .common import print_warnings
+
+
+@click.command("build")
+@click.option("--drafts", is_flag=True, help="Include lessons marked draft: true.")
+@click.option("--future", is_flag=True, help="Include lessons dated in the future.")
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: output/ in the site).")
+@click.pass_obj
+def build_command(root: Path, drafts: bool, future: bool, output: Path | None) -> None:
+    """Build the site, feeds and emails into output/."""
+    options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=drafts, include_future=future)
+    result = build(root, options, output=output)
+    print_warnings(result.warnings)
+    click.echo(result.summary())

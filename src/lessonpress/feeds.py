@@ -1,0 +1,79 @@
+"""RSS 2.0 and Atom feeds through feedgen, with its traps handled in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from feedgen.feed import FeedGenerator
+from jinja2 import Environment
+
+from .absolute import absolutize_html
+from .model import Issue, Site
+
+GENERATOR = "lessonpress"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str, description: str, path: str) -> tuple[bytes, bytes]:
+    """Return (rss, atom) bytes for these issues, newest first."""
+    config = site.config
+    feed = FeedGenerator()
+    home = config.absolute(path)
+    feed.id(home)
+    feed.title(title)
+    feed.description(description or title)
+    feed.subtitle(description or title)
+    feed.link(href=home, rel="alternate")
+    feed.language(config.language)
+    feed.generator(GENERATOR, uri="https://pypi.org/project/lessonpress/")
+    if config.author.name:
+        feed.author({"name": config.author.name, **({"email": config.author.email} if config.author.email else {})})
+    chosen = issues[: config.feed_limit]
+    # feedgen stamps the wall clock by default; the newest lesson keeps output deterministic.
+    newest = chosen[0].lesson.date if chosen else EPOCH
+    feed.updated(newest)
+    feed.lastBuildDate(newest)
+    template = env.get_template("feed_entry.html")
+    # feedgen prepends entries unless told to append; we add them newest first.
+    for issue in chosen:
+        lesson = issue.lesson
+        url = config.absolute(issue.path)
+        entry = feed.add_entry(order="append")
+        entry.id(url)
+        entry.guid(url, permalink=True)
+        entry.title(lesson.title)
+        entry.link(href=url, rel="alternate")
+        entry.published(lesson.date)
+        entry.updated(lesson.date)
+        if issue.author.name:
+            entry.author({"name": issue.author.name, **({"email": config.author.email} if config.author.email else {})})
+        for tag in lesson.tags:
+            entry.category(term=tag)
+        content = absolutize_html(template.render(site=site, issue=issue), url)
+        # RSS writes content:encoded only when a description is set too.
+        entry.summary(lesson.summary or lesson.preheader or lesson.title)
+        entry.content(content, type="html")
+    feed.link(href=config.absolute(path + "feed.xml"), rel="self", type="application/rss+xml")
+    rss = feed.rss_str(pretty=True)
+    feed.link(href=config.absolute(path + "atom.xml"), rel="self", type="application/atom+xml", replace=True)
+    feed.link(href=home, rel="alternate")
+    atom = feed.atom_str(pretty=True)
+    return rss, atom
+
+
+def render_feeds(site: Site, env: Environment) -> dict[str, bytes]:
+    """The site-wide feeds and one RSS and one Atom feed per series."""
+    config = site.config
+    files: dict[str, bytes] = {}
+    rss, atom = _feed(site, site.issues, env, title=config.title, description=config.description, path="")
+    files["feed.xml"], files["atom.xml"] = rss, atom
+    for series in site.series:
+        newest_first = tuple(sorted(series.issues, key=lambda issue: (issue.lesson.date, issue.lesson.source), reverse=True))
+        rss, atom = _feed(
+            site, newest_first, env,
+            title=f"{series.info.title} — {config.title}",
+            description=series.info.description or config.description,
+            path=series.path,
+        )
+        files[f"{series.path}feed.xml"], files[f"{series.path}atom.xml"] = rss, atom
+    return files

@@ -1,0 +1,81 @@
+"""Split YAML front matter from a Markdown body, keeping each key's line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """Parsed front matter: values, the 1-based line of each top-level key, and the body."""
+
+    values: dict[str, Any]
+    lines: dict[str, int]
+    body: str
+    body_line: int
+    nested_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+class FrontMatterError(ValueError):
+    """Front matter that cannot be read; carries the 1-based line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def decode_source(raw: bytes) -> str:
+    """Decode UTF-8 (with or without BOM) and normalise line endings."""
+    text = raw.decode("utf-8-sig")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str, *, required: bool = True) -> FrontMatter:
+    """Split `---` YAML front matter from the body and parse it with line numbers."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        if required:
+            raise FrontMatterError(1, "no front matter: start the file with a line '---', the YAML fields, then '---'")
+        return FrontMatter({}, {}, text, 1)
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise FrontMatterError(1, "front matter is not closed: add a line '---' after the YAML fields") from None
+    yaml_text = "\n".join(lines[1:end])
+    values, key_lines, nested = _parse_yaml(yaml_text, first_line=2)
+    return FrontMatter(values, key_lines, "\n".join(lines[end + 1 :]), end + 2, nested)
+
+
+def _parse_yaml(text: str, first_line: int) -> tuple[dict[str, Any], dict[str, int], dict[str, dict[str, int]]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return {}, {}, {}
+        if not isinstance(node, yaml.MappingNode):
+            raise FrontMatterError(first_line + node.start_mark.line, "front matter must be 'key: value' lines")
+        key_lines: dict[str, int] = {}
+        nested: dict[str, dict[str, int]] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            key_lines[key] = first_line + key_node.start_mark.line
+            if isinstance(value_node, yaml.MappingNode):
+                nested[key] = {str(k.value): first_line + k.start_mark.line for k, _ in value_node.value}
+        values = loader.construct_document(node)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + (mark.line if mark else 0)
+        problem = error.problem or "invalid YAML"
+        raise FrontMatterError(line, f"malformed YAML in front matter: {problem}") from None
+    except yaml.YAMLError as error:
+        raise FrontMatterError(first_line, f"malformed YAML in front matter: {error}") from None
+    finally:
+        loader.dispose()
+    return values, key_lines, nested

@@ -1,0 +1,56 @@
+"""`mailto:` links for votes and replies, encoded per RFC 6068."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from .config import SiteConfig
+from .model import Issue, Poll
+
+WRITE_IN = "write-in"
+
+
+def mailto(address: str, subject: str, body: str = "") -> str:
+    """Return a mailto URL; subject and body percent-encoded as UTF-8, spaces as %20."""
+    url = f"mailto:{quote(address, safe='@+')}?subject={quote(subject, safe='')}"
+    if body:
+        url += f"&body={quote(body, safe='')}"
+    return url
+
+
+def reply_address(config: SiteConfig, issue: Issue) -> str:
+    """The address replies to this lesson go to; `{slug}` in `[email] reply_to` becomes the lesson's slug."""
+    template = config.email.reply_to or config.author.email
+    return template.replace("{slug}", issue.lesson.slug)
+
+
+def poll_address(config: SiteConfig, issue: Issue) -> str:
+    return config.polls.address.replace("{slug}", issue.lesson.slug) if config.polls.address else reply_address(config, issue)
+
+
+def vote_subject(poll: Poll, choice: int) -> str:
+    """The subject that identifies one choice (1-based) of a poll, e.g. `Vote: retention-why #2 Onboarding`."""
+    return f"Vote: {poll.id} #{choice} {poll.options[choice - 1]}"
+
+
+def write_in_subject(poll: Poll) -> str:
+    return f"Vote: {poll.id} {WRITE_IN}"
+
+
+def vote_link(config: SiteConfig, issue: Issue, choice: int) -> str:
+    assert issue.lesson.poll is not None
+    return mailto(poll_address(config, issue), vote_subject(issue.lesson.poll, choice))
+
+
+def write_in_link(config: SiteConfig, issue: Issue) -> str:
+    assert issue.lesson.poll is not None
+    return mailto(poll_address(config, issue), write_in_subject(issue.lesson.poll), "My suggestion for a future lesson: ")
+
+
+def reply_link(config: SiteConfig, issue: Issue) -> str:
+    return mailto(reply_address(config, issue), f"Re: {issue.lesson.title}")
+
+
+def endpoint_url(config: SiteConfig, poll: Poll, choice: int | str) -> str:
+    """The `[polls] endpoint` URL for one choice (the web page posts to it)."""
+    return config.polls.endpoint.replace("{poll}", quote(poll.id, safe="")).replace("{choice}", quote(str(choice), safe=""))

@@ -1,0 +1,251 @@
+"""Walk `lessons/` and parse every series index and lesson into values, collecting errors."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markdown import Markdown
+
+from .config import SiteConfig
+from .errors import SourceError
+from .frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
+from .markdown import convert, make_markdown
+from .model import SLUG_PATTERN, Lesson, Poll, SeriesInfo
+
+LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
+INDEX_FILE = "_index.md"
+# Top-level names the site itself writes; a series folder may not take them.
+RESERVED_SERIES = frozenset({"tags", "archive", "static", "email", "topics", "feed.xml", "atom.xml", "404.html", "sitemap.xml", "robots.txt", "index.html"})
+LESSON_KEYS = (
+    "title", "date", "summary", "teaser", "tags", "draft", "slug", "author", "preheader",
+    "reply_prompt", "greeting", "poll", "poll_results", "show_write_ins", "covers",
+)
+SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "cadence")
+POLL_KEYS = ("question", "options", "write_in", "id")
+# Relative link targets in Markdown: [text](target) and ![alt](target), not absolute URLs or anchors.
+RELATIVE_LINK = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^)\s>]+)>?")
+
+
+@dataclass(frozen=True)
+class Sources:
+    lessons: tuple[Lesson, ...]
+    series: tuple[SeriesInfo, ...]
+    assets: tuple[str, ...]
+    errors: tuple[SourceError, ...]
+    warnings: tuple[SourceError, ...]
+
+
+def _unknown_keys(source: str, front: FrontMatter, known: tuple[str, ...]) -> list[SourceError]:
+    warnings = []
+    for key in front.values:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            warnings.append(SourceError(source, front.line_of(key), f"unknown front matter field '{key}' is ignored{hint}"))
+    return warnings
+
+
+def _text(front: FrontMatter, key: str, source: str, errors: list[SourceError]) -> str:
+    value = front.values.get(key, "")
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        errors.append(SourceError(source, front.line_of(key), f"'{key}' must be text, not a {'list' if isinstance(value, list) else 'mapping'}"))
+        return ""
+    return str(value).strip()
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
+    """Read a YAML date, datetime or ISO 8601 string; a naive value is in the site's zone."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
+
+
+def _poll(front: FrontMatter, source: str, default_id: str, default_question: str, errors: list[SourceError]) -> Poll | None:
+    value = front.values.get("poll")
+    line = front.line_of("poll")
+    if value is None or value is False:
+        return None
+    if not isinstance(value, dict):
+        errors.append(SourceError(source, line, "'poll' must be a mapping with 'question', 'options' (a list) and optionally 'write_in' and 'id'"))
+        return None
+    lines = front.nested_lines.get("poll", {})
+    for key in value:
+        if key not in POLL_KEYS:
+            errors.append(SourceError(source, lines.get(str(key), line), f"unknown poll field '{key}': use question, options, write_in or id"))
+    options = value.get("options")
+    if not isinstance(options, list) or not all(isinstance(option, (str, int, float)) and str(option).strip() for option in options):
+        errors.append(SourceError(source, lines.get("options", line), "poll 'options' must be a list of 2 to 6 non-empty choices"))
+        return None
+    if not 2 <= len(options) <= 6:
+        errors.append(SourceError(source, lines.get("options", line), f"poll has {len(options)} option{'s' if len(options) != 1 else ''}: give 2 to 6 choices"))
+        return None
+    poll_id = str(value.get("id") or default_id)
+    if not SLUG_PATTERN.match(poll_id):
+        errors.append(SourceError(source, lines.get("id", line), f"poll id '{poll_id}' may use only lowercase letters, digits and hyphens"))
+        return None
+    write_in = value.get("write_in", True)
+    if not isinstance(write_in, bool):
+        errors.append(SourceError(source, lines.get("write_in", line), "poll 'write_in' must be true or false"))
+        return None
+    question = value.get("question") or default_question
+    return Poll(id=poll_id, question=str(question).strip(), options=tuple(str(option).strip() for option in options), write_in=write_in)
+
+
+def _relative_links(body: str, body_line: int) -> tuple[tuple[str, int], ...]:
+    links = []
+    for offset, line in enumerate(body.split("\n")):
+        links.extend((match.group(1), body_line + offset) for match in RELATIVE_LINK.finditer(line))
+    return tuple(links)
+
+
+def parse_lesson(
+    source: str, raw: bytes, md: Markdown, tz: ZoneInfo, default_question: str
+) -> tuple[Lesson | None, list[SourceError], list[SourceError]]:
+    """Parse one lesson file; return the lesson (or None), its errors and its warnings."""
+    errors: list[SourceError] = []
+    parts = source.split("/")
+    series, name = parts[-2], parts[-1]
+    match = LESSON_FILE.match(name)
+    if match is None:
+        return None, [SourceError(source, 0, "lesson file names look like 'NN-slug.md' (e.g. 03-first-90-days.md): rename the file")], []
+    if not raw.strip():
+        return None, [SourceError(source, 1, "the file is empty: add front matter with at least 'title' and 'date'")], []
+    try:
+        text = decode_source(raw)
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return None, [SourceError(source, line, "is not valid UTF-8: save the file as UTF-8")], []
+    try:
+        front = split_front_matter(text)
+    except FrontMatterError as error:
+        return None, [SourceError(source, error.line, error.message)], []
+    warnings = _unknown_keys(source, front, LESSON_KEYS)
+
+    title = _text(front, "title", source, errors)
+    if not title:
+        errors.append(SourceError(source, front.line_of("title") if "title" in front.values else 1, "missing 'title': add title: \"…\" to the front matter"))
+    if "\n" in title:
+        errors.append(SourceError(source, front.line_of("title"), "'title' must be one line"))
+    when = None
+    if "date" not in front.values:
+        errors.append(SourceError(source, 1, "missing 'date': add date: YYYY-MM-DD (or an ISO 8601 date and time)"))
+    else:
+        when = parse_date(front.values["date"], tz)
+        if when is None:
+            errors.append(SourceError(source, front.line_of("date"), f"cannot read date '{front.values['date']}': use YYYY-MM-DD or an ISO 8601 date and time like 2026-03-04T07:30:00+01:00"))
+    tags = front.values.get("tags", [])
+    if tags is None:
+        tags = []
+    if not isinstance(tags, list) or not all(isinstance(tag, (str, int)) and str(tag).strip() for tag in tags):
+        errors.append(SourceError(source, front.line_of("tags"), "'tags' must be a list, e.g. tags: [onboarding, churn]"))
+        tags = []
+    for flag in ("draft", "show_write_ins"):
+        if flag in front.values and not isinstance(front.values[flag], bool):
+            errors.append(SourceError(source, front.line_of(flag), f"'{flag}' must be true or false"))
+    slug = _text(front, "slug", source, errors) or match.group(2)
+    if not SLUG_PATTERN.match(slug):
+        errors.append(SourceError(source, front.line_of("slug") if "slug" in front.values else 0, f"slug '{slug}' may use only lowercase letters, digits and hyphens (it becomes the page's folder)"))
+    poll = _poll(front, source, f"{series}-{slug}", default_question, errors)
+    summary = _text(front, "summary", source, errors)
+    fields = {key: _text(front, key, source, errors) for key in ("teaser", "author", "preheader", "reply_prompt", "greeting", "poll_results", "covers")}
+    if errors or when is None:
+        return None, errors, warnings
+    lesson = Lesson(
+        source=source,
+        series=series,
+        order=int(match.group(1)),
+        slug=slug,
+        title=title,
+        date=when,
+        body_html=convert(md, front.body),
+        summary=summary,
+        tags=tuple(str(tag).strip() for tag in tags),
+        draft=front.values.get("draft") is True,
+        poll=poll,
+        show_write_ins=front.values.get("show_write_ins") is True,
+        links=_relative_links(front.body, front.body_line),
+        **fields,
+    )
+    return lesson, [], warnings
+
+
+def parse_series_index(source: str, raw: bytes, md: Markdown) -> tuple[SeriesInfo | None, list[SourceError], list[SourceError]]:
+    """Parse a series `_index.md`: title, description, defaults and intro."""
+    slug = source.split("/")[-2]
+    errors: list[SourceError] = []
+    try:
+        front = split_front_matter(decode_source(raw), required=False)
+    except UnicodeDecodeError:
+        return None, [SourceError(source, 1, "is not valid UTF-8: save the file as UTF-8")], []
+    except FrontMatterError as error:
+        return None, [SourceError(source, error.line, error.message)], []
+    warnings = _unknown_keys(source, front, SERIES_KEYS)
+    fields = {key: _text(front, key, source, errors) for key in ("title", "description", "reply_prompt", "author", "greeting")}
+    cadence_text = _text(front, "cadence", source, errors) or "7d"
+    cadence = re.fullmatch(r"(\d+)\s*([dw])", cadence_text)
+    if cadence is None or int(cadence.group(1)) == 0:
+        errors.append(SourceError(source, front.line_of("cadence"), f"cadence '{cadence_text}' must be a number of days or weeks, like 7d or 2w"))
+    if errors:
+        return None, errors, warnings
+    days = int(cadence.group(1)) * (7 if cadence.group(2) == "w" else 1)
+    fields["title"] = fields["title"] or slug.replace("-", " ").title()
+    return SeriesInfo(slug=slug, source=source, intro_html=convert(md, front.body), cadence_days=days, **fields), [], warnings
+
+
+def read_sources(config: SiteConfig) -> Sources:
+    """Read every file under `lessons/`; never writes there."""
+    root = config.root
+    lessons_dir = config.lessons_dir
+    errors: list[SourceError] = []
+    warnings: list[SourceError] = []
+    lessons: list[Lesson] = []
+    series: list[SeriesInfo] = []
+    assets: list[str] = []
+    if not lessons_dir.is_dir():
+        return Sources((), (), (), (SourceError("lessons", 0, "folder not found: create lessons/<series>/01-first-lesson.md"),), ())
+    md = make_markdown()
+    for path in sorted(lessons_dir.rglob("*")):
+        if path.is_dir() or any(part.startswith(".") for part in path.relative_to(lessons_dir).parts):
+            continue
+        relative = path.relative_to(lessons_dir)
+        source = path.relative_to(root).as_posix()
+        if path.suffix != ".md":
+            if len(relative.parts) >= 2:
+                assets.append(relative.as_posix())
+            continue
+        if len(relative.parts) != 2:
+            errors.append(SourceError(source, 0, "lessons live one folder deep: move it to lessons/<series>/NN-slug.md"))
+            continue
+        folder = relative.parts[0]
+        if not SLUG_PATTERN.match(folder) or folder in RESERVED_SERIES:
+            errors.append(SourceError(source, 0, f"series folder '{folder}' must be lowercase letters, digits and hyphens and not one of {', '.join(sorted(RESERVED_SERIES))}: rename the folder"))
+            continue
+        raw = path.read_bytes()
+        if relative.name == INDEX_FILE:
+            info, found_errors, found_warnings = parse_series_index(source, raw, md)
+            if info:
+                series.append(info)
+        else:
+            lesson, found_errors, found_warnings = parse_lesson(source, raw, md, config.tz, config.polls.question)
+            if lesson:
+                lessons.append(lesson)
+        errors.extend(found_errors)
+        warnings.extend(found_warnings)
+    return Sources(tuple(lessons), tuple(series), tuple(assets), tuple(errors), tuple(warnings))

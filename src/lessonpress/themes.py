@@ -1,0 +1,97 @@
+"""The Jinja2 environments: built-in default theme, overridable by a site theme."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Iterator
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
+
+from . import mailto
+from .config import SiteConfig
+from .model import Issue, slugify
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+BUILTIN_THEME = "default"
+
+
+def long_date(moment: datetime) -> str:
+    """Write a date out, locale-independent: 'Wednesday, 25 February 2009'."""
+    return f"{DAYS[moment.weekday()]}, {moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def issues_by_year(issues: tuple[Issue, ...]) -> list[tuple[int, list[Issue]]]:
+    """Group newest-first issues by year, newest year first."""
+    years: dict[int, list[Issue]] = {}
+    for issue in issues:
+        years.setdefault(issue.lesson.date.year, []).append(issue)
+    return sorted(years.items(), reverse=True)
+
+
+def site_theme_dir(config: SiteConfig) -> Path:
+    return config.root / "themes" / config.theme
+
+
+def make_environment(config: SiteConfig, *, autoescape: bool = True) -> Environment:
+    """Return the environment: the site theme's templates win by name; `default/…` reaches the built-in ones."""
+    builtin = PackageLoader("lessonpress", f"themes/{BUILTIN_THEME}")
+    loaders = []
+    theme_dir = site_theme_dir(config)
+    if theme_dir.is_dir():
+        loaders.append(FileSystemLoader(str(theme_dir)))
+    loaders += [PrefixLoader({BUILTIN_THEME: builtin}), builtin]
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    base = config.base_path
+    env.filters["long_date"] = long_date
+    env.filters["url"] = lambda path: base + path.lstrip("/")
+    env.filters["absolute"] = config.absolute
+    env.filters["tag_slug"] = slugify
+    env.filters["groupby_year"] = issues_by_year
+    env.globals.update(
+        config=config,
+        vote_link=lambda issue, choice: mailto.vote_link(config, issue, choice),
+        write_in_link=lambda issue: mailto.write_in_link(config, issue),
+        reply_link=lambda issue: mailto.reply_link(config, issue),
+        reply_address=lambda issue: mailto.reply_address(config, issue),
+        endpoint_url=lambda poll, choice: mailto.endpoint_url(config, poll, choice),
+    )
+    return env
+
+
+def theme_error(config: SiteConfig) -> str | None:
+    """Say what is wrong when the configured theme does not exist."""
+    if config.theme != BUILTIN_THEME and not site_theme_dir(config).is_dir():
+        return f"theme '{config.theme}' not found: create themes/{config.theme}/ or set theme = \"default\""
+    return None
+
+
+def static_files(config: SiteConfig) -> Iterator[tuple[str, bytes]]:
+    """Yield (relative path, bytes) of the theme's static files; the site theme's win."""
+    found: dict[str, bytes] = {}
+    builtin = files("lessonpress") / "themes" / BUILTIN_THEME / "static"
+    _walk_resources(builtin, "", found)
+    site_static = site_theme_dir(config) / "static"
+    if site_static.is_dir():
+        for path in sorted(site_static.rglob("*")):
+            if path.is_file():
+                found[path.relative_to(site_static).as_posix()] = path.read_bytes()
+    yield from sorted(found.items())
+
+
+def _walk_resources(node, prefix: str, found: dict[str, bytes]) -> None:  # noqa: ANN001 - a Traversable
+    for child in node.iterdir():
+        name = prefix + child.name
+        if child.is_dir():
+            _walk_resources(child, name + "/", found)
+        elif not child.name.startswith("."):
+            found[name] = child.read_bytes()
