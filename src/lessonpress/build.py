@@ -8,9 +8,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import load_config
+from .emails import render_emails, size_warnings
 from .errors import BuildFailed, SourceError
 from .feeds import render_feeds
 from .model import BuildOptions, Site, assemble
+from .polls_data import read_poll_results
 from .read import read_sources
 from .site import render_site
 from .themes import make_environment, theme_error
@@ -30,19 +32,21 @@ class BuildResult:
     def summary(self) -> str:
         lessons = len(self.site.issues)
         series = len(self.site.series)
+        emails = sum(1 for path in self.files if path.endswith(".eml"))
         return (
             f"Built {lessons} lesson{'s' if lessons != 1 else ''} in {series} series: "
-            f"{self.pages} pages, {self.feeds} feeds in {self.seconds:.2f} s"
+            f"{self.pages} pages, {self.feeds} feeds, {emails} emails in {self.seconds:.2f} s"
         )
 
 
-def render(root: Path, options: BuildOptions) -> tuple[Site, dict[str, bytes], list[SourceError]]:
+def render(root: Path, options: BuildOptions, *, with_emails: bool = True) -> tuple[Site, dict[str, bytes], list[SourceError]]:
     """Read, assemble and render a site into memory; raise `BuildFailed` with every error found."""
     config, warnings = load_config(root)
     sources = read_sources(config)
     warnings += sources.warnings
-    site, errors = assemble(config, list(sources.lessons), list(sources.series), sources.assets, options)
-    errors = list(sources.errors) + errors
+    poll_results, results_errors = read_poll_results(config)
+    site, errors = assemble(config, list(sources.lessons), list(sources.series), sources.assets, options, poll_results)
+    errors = list(sources.errors) + results_errors + errors
     problem = theme_error(config)
     if problem:
         errors.append(SourceError("lessonpress.toml", 0, problem))
@@ -51,6 +55,11 @@ def render(root: Path, options: BuildOptions) -> tuple[Site, dict[str, bytes], l
     env = make_environment(config)
     files = render_site(site, env)
     files.update(render_feeds(site, env))
+    # The dev server leaves emails out (the costliest part) and renders one when it is asked for.
+    if with_emails:
+        emails = render_emails(site)
+        files.update(emails)
+        warnings += size_warnings(site, emails)
     for asset in site.assets:
         files[asset] = (config.lessons_dir / asset).read_bytes()
     path_errors = check_paths(list(files))
@@ -67,7 +76,7 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
     written = write_tree(files, output or site.config.output_dir) if write else None
     return BuildResult(
         site=site,
-        pages=sum(1 for path in files if path.endswith(".html")),
+        pages=sum(1 for path in files if path.endswith(".html") and not path.startswith("email/")),
         feeds=sum(1 for path in files if path.endswith(("feed.xml", "atom.xml"))),
         files=files,
         written=written,

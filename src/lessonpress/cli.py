@@ -10,6 +10,15 @@ import click
 # Commands load their module only when run, so `lessonpress --help` starts fast.
 COMMANDS: dict[str, str] = {
     "build": "lessonpress.commands.build:build_command",
+    "polls": "lessonpress.commands.polls:polls_group",
+    "replies": "lessonpress.commands.replies:replies_command",
+    "email": "lessonpress.commands.email:email_command",
+    "serve": "lessonpress.commands.serve:serve_command",
+    "init": "lessonpress.commands.init:init_command",
+    "new": "lessonpress.commands.new:new_command",
+    "check": "lessonpress.commands.check:check_command",
+    "send": "lessonpress.commands.send:send_command",
+    "sends": "lessonpress.commands.sends:sends_command",
 }
 
 

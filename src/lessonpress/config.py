@@ -165,7 +165,11 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
     warnings: list[SourceError] = []
     sections: dict[str, dict[str, Any]] = {name: {} for name in _SCHEMA}
     for section, table in data.items():
-        if section not in _SCHEMA or not isinstance(table, dict):
+        if not isinstance(table, dict):
+            home = next((f": put it under [{name}]" for name, keys in _SCHEMA.items() if section in keys), "")
+            warnings.append(SourceError(CONFIG_NAME, _line_of(text, "", section), f"key '{section}' outside any section is ignored{home}"))
+            continue
+        if section not in _SCHEMA:
             warnings.append(SourceError(CONFIG_NAME, _line_of(text, section), f"unknown section [{section}] is ignored{_did_you_mean(section, list(_SCHEMA))}"))
             continue
         schema = _SCHEMA[section]
@@ -198,7 +202,7 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
     if endpoint and ("{poll}" not in endpoint or "{choice}" not in endpoint):
         errors.append(SourceError(CONFIG_NAME, _line_of(text, "polls", "endpoint"), "[polls] endpoint must contain both {poll} and {choice}"))
     if errors:
-        raise BuildFailed(errors + warnings)
+        raise BuildFailed(errors, warnings)
 
     config = SiteConfig(
         root=root,

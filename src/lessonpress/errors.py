@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -34,11 +34,28 @@ class BuildFailed(click.ClickException):
 
     exit_code = 1
 
-    def __init__(self, errors: list[SourceError] | tuple[SourceError, ...]) -> None:
+    def __init__(self, errors: list[SourceError] | tuple[SourceError, ...], warnings: list[SourceError] | tuple[SourceError, ...] = ()) -> None:
         self.errors = tuple(sorted(errors))
         count = len(self.errors)
-        lines = [str(error) for error in self.errors]
+        # Warnings may explain an error (a misspelt key behind a missing one), so they are shown, but not counted.
+        lines = [str(replace(warning, message=f"warning: {warning.message}")) for warning in sorted(warnings)]
+        lines += [str(error) for error in self.errors]
         lines.append(f"build failed: {count} error{'s' if count != 1 else ''}; output/ was left as it was")
+        super().__init__("\n".join(lines))
+
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        click.echo(self.format_message(), err=True, file=file)
+
+
+class SendFailed(click.ClickException):
+    """A send refused before a message went out: bad settings, subscriber list or lesson."""
+
+    exit_code = 1
+
+    def __init__(self, errors: list[SourceError] | tuple[SourceError, ...]) -> None:
+        self.errors = tuple(sorted(errors))
+        lines = [str(error) for error in self.errors]
+        lines.append("send stopped: fix the problem above and run the same command again")
         super().__init__("\n".join(lines))
 
     def show(self, file=None) -> None:  # noqa: ANN001 - click's signature

@@ -23,11 +23,10 @@ def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str
     feed.title(title)
     feed.description(description or title)
     feed.subtitle(description or title)
-    feed.link(href=home, rel="alternate")
     feed.language(config.language)
     feed.generator(GENERATOR, uri="https://pypi.org/project/lessonpress/")
-    if config.author.name:
-        feed.author({"name": config.author.name, **({"email": config.author.email} if config.author.email else {})})
+    # Atom needs an author for every entry; the site title stands in when [author] has no name.
+    feed.author({"name": config.author.name or config.title, **({"email": config.author.email} if config.author.email else {})})
     chosen = issues[: config.feed_limit]
     # feedgen stamps the wall clock by default; the newest lesson keeps output deterministic.
     newest = chosen[0].lesson.date if chosen else EPOCH
@@ -46,7 +45,7 @@ def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str
         entry.published(lesson.date)
         entry.updated(lesson.date)
         if issue.author.name:
-            entry.author({"name": issue.author.name, **({"email": config.author.email} if config.author.email else {})})
+            entry.author({"name": issue.author.name, **({"email": issue.author.email} if issue.author.email else {})})
         for tag in lesson.tags:
             entry.category(term=tag)
         content = absolutize_html(template.render(site=site, issue=issue), url)
@@ -54,6 +53,8 @@ def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str
         entry.summary(lesson.summary or lesson.preheader or lesson.title)
         entry.content(content, type="html")
     feed.link(href=config.absolute(path + "feed.xml"), rel="self", type="application/rss+xml")
+    # feedgen takes the RSS channel <link> from the last link added: it must be the page, not the feed.
+    feed.link(href=home, rel="alternate")
     rss = feed.rss_str(pretty=True)
     feed.link(href=config.absolute(path + "atom.xml"), rel="self", type="application/atom+xml", replace=True)
     feed.link(href=home, rel="alternate")

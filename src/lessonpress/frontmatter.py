@@ -68,14 +68,32 @@ def _parse_yaml(text: str, first_line: int) -> tuple[dict[str, Any], dict[str, i
             key_lines[key] = first_line + key_node.start_mark.line
             if isinstance(value_node, yaml.MappingNode):
                 nested[key] = {str(k.value): first_line + k.start_mark.line for k, _ in value_node.value}
-        values = loader.construct_document(node)
+        try:
+            values = loader.construct_document(node)
+        except ValueError as error:
+            # PyYAML raises a bare ValueError, without a position, for a timestamp that is no real date (2026-02-30).
+            key, line = _first_unconstructable(node, first_line)
+            raise FrontMatterError(line, f"cannot read '{key}': {error}; use a real date as YYYY-MM-DD") from None
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark = error.problem_mark
+        if error.context_mark and (mark is None or mark.index >= len(text)):
+            # A problem at the end ("unexpected end of stream") says nothing; the context shows where it began.
+            mark = error.context_mark
         line = first_line + (mark.line if mark else 0)
-        problem = error.problem or "invalid YAML"
-        raise FrontMatterError(line, f"malformed YAML in front matter: {problem}") from None
+        what = ", ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
+        raise FrontMatterError(line, f"malformed YAML in front matter ({what}): check quotes, colons and indentation") from None
     except yaml.YAMLError as error:
         raise FrontMatterError(first_line, f"malformed YAML in front matter: {error}") from None
     finally:
         loader.dispose()
     return values, key_lines, nested
+
+
+def _first_unconstructable(node: yaml.MappingNode, first_line: int) -> tuple[str, int]:
+    """Return the key and line of the first value that PyYAML cannot construct."""
+    for key_node, value_node in node.value:
+        try:
+            yaml.SafeLoader("").construct_object(value_node, deep=True)
+        except ValueError:
+            return str(key_node.value), first_line + value_node.start_mark.line
+    return "front matter", first_line

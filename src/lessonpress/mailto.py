@@ -8,6 +8,7 @@ from .config import SiteConfig
 from .model import Issue, Poll
 
 WRITE_IN = "write-in"
+WRITE_IN_PROMPT = "My suggestion for a future lesson: "
 
 
 def mailto(address: str, subject: str, body: str = "") -> str:
@@ -44,11 +45,15 @@ def vote_link(config: SiteConfig, issue: Issue, choice: int) -> str:
 
 def write_in_link(config: SiteConfig, issue: Issue) -> str:
     assert issue.lesson.poll is not None
-    return mailto(poll_address(config, issue), write_in_subject(issue.lesson.poll), "My suggestion for a future lesson: ")
+    return mailto(poll_address(config, issue), write_in_subject(issue.lesson.poll), WRITE_IN_PROMPT)
+
+
+def reply_subject(issue: Issue) -> str:
+    return f"Re: {issue.lesson.title}"
 
 
 def reply_link(config: SiteConfig, issue: Issue) -> str:
-    return mailto(reply_address(config, issue), f"Re: {issue.lesson.title}")
+    return mailto(reply_address(config, issue), reply_subject(issue))
 
 
 def endpoint_url(config: SiteConfig, poll: Poll, choice: int | str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from .config import Author, SiteConfig
 from .errors import SourceError
+from .polls_data import PollResults, results_for
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 POLL_MARKER = "<!-- poll -->"
@@ -90,6 +91,7 @@ class Issue:
     next: Lesson | None = None
     next_published: bool = False
     scheduled: bool = False  # shown only because the build includes future lessons
+    results: PollResults | None = None  # readers' answers to an earlier poll, shown in this issue
 
     @property
     def path(self) -> str:
@@ -155,6 +157,11 @@ def _is_published(lesson: Lesson, options: BuildOptions) -> bool:
     return options.include_future or lesson.date <= options.now
 
 
+def _author(site_author: Author, name: str) -> Author:
+    """The site author, or a guest by name only: a guest must not inherit the site author's email, link or role."""
+    return site_author if not name or name == site_author.name else Author(name=name)
+
+
 def _resolve_links(
     lesson: Lesson, html: str, by_source: dict[str, Lesson], assets: set[str], base: str
 ) -> tuple[str, list[SourceError]]:
@@ -186,6 +193,7 @@ def assemble(
     series_infos: list[SeriesInfo],
     assets: tuple[str, ...],
     options: BuildOptions,
+    poll_results: dict[str, PollResults] | None = None,
 ) -> tuple[Site, list[SourceError]]:
     """Place lessons in their series in course order; return the site and any problems."""
     errors: list[SourceError] = []
@@ -209,7 +217,8 @@ def assemble(
             (lesson for lesson in lessons if lesson.series == slug and (options.include_drafts or not lesson.draft)),
             key=lambda item: (item.order, item.date, item.source),
         )
-        published = [lesson for lesson in course if _is_published(lesson, options)]
+        # A set: membership is tested per lesson, and a list made assemble quadratic (12 s at 2,000 lessons).
+        published = {lesson for lesson in course if _is_published(lesson, options)}
         issues: list[Issue] = []
         for index, lesson in enumerate(course):
             if lesson not in published:
@@ -225,13 +234,14 @@ def assemble(
                     number=index + 1,
                     count=len(course),
                     body_html=html,
-                    author=replace(config.author, name=lesson.author or info.author or config.author.name),
+                    author=_author(config.author, lesson.author or info.author),
                     greeting=lesson.greeting or info.greeting or config.greeting,
                     reply_prompt=lesson.reply_prompt or info.reply_prompt or config.reply_prompt,
                     previous=previous,
                     next=following,
                     next_published=following in published if following else False,
                     scheduled=lesson.date > options.now,
+                    results=results_for(lesson, previous, poll_results or {}),
                 )
             )
         upcoming = tuple(lesson for lesson in course if lesson not in published)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from markdown import Markdown
 
+from .cache import CacheStats, Parsed, ParseCache, entry_key, parser_fingerprint
 from .config import SiteConfig
 from .errors import SourceError
 from .frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
@@ -29,6 +32,8 @@ LESSON_KEYS = (
 SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "cadence")
 POLL_KEYS = ("question", "options", "write_in", "id")
 # Relative link targets in Markdown: [text](target) and ![alt](target), not absolute URLs or anchors.
+# Below this many cache misses, starting worker processes costs more than it saves (see bench/README.md).
+MIN_POOL_FILES = 32
 RELATIVE_LINK = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^)\s>]+)>?")
 
 
@@ -39,6 +44,7 @@ class Sources:
     assets: tuple[str, ...]
     errors: tuple[SourceError, ...]
     warnings: tuple[SourceError, ...]
+    cache: CacheStats = CacheStats(hits=0, misses=0, rejected=0)
 
 
 def _unknown_keys(source: str, front: FrontMatter, known: tuple[str, ...]) -> list[SourceError]:
@@ -209,18 +215,62 @@ def parse_series_index(source: str, raw: bytes, md: Markdown) -> tuple[SeriesInf
     return SeriesInfo(slug=slug, source=source, intro_html=convert(md, front.body), cadence_days=days, **fields), [], warnings
 
 
+def _parse_chunk(files: list[tuple[str, bytes]], timezone: str, default_question: str) -> list[Parsed]:
+    """Parse files with one Markdown converter; runs in a pool worker or in-process."""
+    md = make_markdown()
+    tz = ZoneInfo(timezone)
+    return [
+        parse_series_index(source, raw, md) if source.endswith("/" + INDEX_FILE) else parse_lesson(source, raw, md, tz, default_question)
+        for source, raw in files
+    ]
+
+
+def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str) -> list[Parsed]:
+    """Parse files in order, over all cores when there are enough to pay for starting a pool."""
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, len(files))
+    if workers < 2 or len(files) < MIN_POOL_FILES:
+        return _parse_chunk(files, timezone, default_question)
+    # Imported here: multiprocessing costs start-up time that warm builds and `--help` never need.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # One contiguous chunk per worker, so each worker builds one Markdown converter.
+    size = -(-len(files) // workers)
+    chunks = [files[start : start + size] for start in range(0, len(files), size)]
+    # fork is the cheap start; with other threads running (the dev server) it could copy a held lock.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 else None
+    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context(method)) as pool:
+        results = pool.map(_parse_chunk, chunks, [timezone] * len(chunks), [default_question] * len(chunks))
+        return [parsed for chunk in results for parsed in chunk]
+
+
+def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]]) -> tuple[list[Parsed], CacheStats]:
+    """Parse files through the site's parse cache: only bytes never seen before are converted."""
+    settings = (config.timezone, config.polls.question)
+    fingerprint = parser_fingerprint(settings)
+    keys = [entry_key(fingerprint, source, raw) for source, raw in files]
+    cache = ParseCache(config.root)
+    try:
+        found, rejected = cache.get_many(keys)
+        missing = [index for index, key in enumerate(keys) if key not in found]
+        fresh = _parse_many([files[index] for index in missing], *settings)
+        new_entries = {keys[index]: parsed for index, parsed in zip(missing, fresh)}
+        found.update(new_entries)
+        cache.put_many(new_entries, keys)
+    finally:
+        cache.close()
+    return [found[key] for key in keys], CacheStats(hits=len(files) - len(missing), misses=len(missing), rejected=rejected)
+
+
 def read_sources(config: SiteConfig) -> Sources:
     """Read every file under `lessons/`; never writes there."""
     root = config.root
     lessons_dir = config.lessons_dir
     errors: list[SourceError] = []
-    warnings: list[SourceError] = []
-    lessons: list[Lesson] = []
-    series: list[SeriesInfo] = []
     assets: list[str] = []
     if not lessons_dir.is_dir():
         return Sources((), (), (), (SourceError("lessons", 0, "folder not found: create lessons/<series>/01-first-lesson.md"),), ())
-    md = make_markdown()
+    files: list[tuple[str, bytes]] = []
     for path in sorted(lessons_dir.rglob("*")):
         if path.is_dir() or any(part.startswith(".") for part in path.relative_to(lessons_dir).parts):
             continue
@@ -237,15 +287,16 @@ def read_sources(config: SiteConfig) -> Sources:
         if not SLUG_PATTERN.match(folder) or folder in RESERVED_SERIES:
             errors.append(SourceError(source, 0, f"series folder '{folder}' must be lowercase letters, digits and hyphens and not one of {', '.join(sorted(RESERVED_SERIES))}: rename the folder"))
             continue
-        raw = path.read_bytes()
-        if relative.name == INDEX_FILE:
-            info, found_errors, found_warnings = parse_series_index(source, raw, md)
-            if info:
-                series.append(info)
-        else:
-            lesson, found_errors, found_warnings = parse_lesson(source, raw, md, config.tz, config.polls.question)
-            if lesson:
-                lessons.append(lesson)
+        files.append((source, path.read_bytes()))
+    results, stats = _parse_cached(config, files)
+    lessons: list[Lesson] = []
+    series: list[SeriesInfo] = []
+    warnings: list[SourceError] = []
+    for value, found_errors, found_warnings in results:
+        if isinstance(value, Lesson):
+            lessons.append(value)
+        elif isinstance(value, SeriesInfo):
+            series.append(value)
         errors.extend(found_errors)
         warnings.extend(found_warnings)
-    return Sources(tuple(lessons), tuple(series), tuple(assets), tuple(errors), tuple(warnings))
+    return Sources(tuple(lessons), tuple(series), tuple(assets), tuple(errors), tuple(warnings), stats)

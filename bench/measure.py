@@ -1,0 +1,90 @@
+"""Time a command and sample the memory of it and every process it starts."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLE_SECONDS = 0.005
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_total_mb: float  # largest sum of resident memory over the process tree, sampled
+    peak_single_mb: float  # largest resident size of one process, from the kernel (exact)
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    runs: tuple[Run, ...]
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(run.seconds for run in self.runs)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(max(run.peak_total_mb, run.peak_single_mb) for run in self.runs)
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Sum VmRSS over `pid` and its descendants (Linux /proc); processes that end meanwhile count 0."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{current}/task"):
+                pending.extend(int(child) for child in Path(f"/proc/{current}/task/{task}/children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def run_measured(command: list[str]) -> Run:
+    """Run `command` to completion, stopping the benchmark if it fails; return its time and memory."""
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        peak = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+                done.wait(SAMPLE_SECONDS)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        # wait4, not Popen.wait: it also returns the kernel's exact peak resident size.
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        sampler.join()
+        if process.returncode != 0:
+            log.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{log.read().decode(errors='replace')}")
+    return Run(seconds=seconds, peak_total_mb=peak[0] / 1024, peak_single_mb=usage.ru_maxrss / 1024)
+
+
+def repeat(name: str, runs: int, prepare: Callable[[int], None], command: list[str]) -> Figure:
+    """Run `command` `runs` times, calling `prepare(n)` untimed before each run; print and return the figure."""
+    results = []
+    for n in range(runs):
+        prepare(n)
+        results.append(run_measured(command))
+    figure = Figure(name, tuple(results))
+    print(f"  {name:<36} {figure.seconds * 1000:9.0f} ms   peak {figure.peak_mb:6.0f} MB", flush=True)
+    return figure

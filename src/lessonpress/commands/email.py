@@ -1,0 +1,61 @@
+"""`lessonpress email LESSON`: write or print one lesson as email."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from ..build import render
+from ..emails import Mailer, Recipient
+from ..errors import BuildFailed, SourceError
+from ..model import BuildOptions, Issue, Site
+from .common import print_warnings
+
+
+def find_issue(site: Site, root: Path, lesson: str) -> Issue:
+    """Find a lesson by its source path or by `series/slug`; say how to name it when none matches."""
+    wanted = lesson.strip("/")
+    path = Path(lesson)
+    if path.suffix == ".md":
+        # A path may be given from anywhere; lessons know their source relative to the site folder.
+        resolved = (Path.cwd() / path).resolve()
+        wanted = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path.as_posix()
+    for issue in site.issues:
+        if wanted in (issue.lesson.source, f"{issue.lesson.series}/{issue.lesson.slug}"):
+            return issue
+    raise BuildFailed([SourceError(lesson, 0, "no published lesson by that name: give a file like lessons/retention/01-why-customers-leave.md or series/slug like retention/why-customers-leave (add --drafts or --future for unpublished ones)")])
+
+
+@click.command("email")
+@click.argument("lesson")
+@click.option("--to", "to", default="", help="Address the .eml to this recipient.")
+@click.option("--name", default="", help="Greet the recipient by this name.")
+@click.option("--format", "kind", type=click.Choice(["eml", "html", "txt"]), default="eml", show_default=True, help="Which form of the email to produce.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing.")
+@click.option("--drafts", is_flag=True, help="Allow lessons marked draft: true.")
+@click.option("--future", is_flag=True, help="Allow lessons dated in the future.")
+@click.pass_obj
+def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output: Path | None, drafts: bool, future: bool) -> None:
+    """Write or print LESSON (a lesson file or series/slug) as email."""
+    started = time.perf_counter()
+    options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=drafts, include_future=future)
+    site, _, warnings = render(root, options)
+    print_warnings(warnings)
+    issue = find_issue(site, root, lesson)
+    mailer = Mailer(site)
+    recipient = Recipient(email=to, name=name)
+    if kind == "eml":
+        data = mailer.message(issue, recipient).as_bytes()
+    else:
+        rendered = mailer.render(issue, recipient)
+        data = (rendered.html if kind == "html" else rendered.text).encode("utf-8")
+    if output:
+        output.write_bytes(data)
+    else:
+        click.echo(data, nl=False)
+    where = f" to {output}" if output else ""
+    # The summary goes to stderr so a printed message can be piped on untouched.
+    click.echo(f"Wrote {issue.lesson.series}/{issue.lesson.slug} as .{kind}{where} ({len(data) / 1024:.1f} KB) in {time.perf_counter() - started:.2f} s", err=True)

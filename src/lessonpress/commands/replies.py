@@ -1,0 +1,47 @@
+"""`lessonpress replies SOURCE`: readers' replies, per lesson, newest first."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from ..inbox import read_source
+from ..replies import collect_replies, whole_site
+from .common import print_warnings
+
+
+@click.command("replies")
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table.")
+@click.pass_obj
+def replies_command(root: Path, source: str, as_json: bool) -> None:
+    """List replies per lesson from SOURCE: an mbox file, a Maildir folder or imaps://user@host/FOLDER.
+
+    The IMAP password comes from the environment variable LESSONPRESS_IMAP_PASSWORD.
+    """
+    started = time.perf_counter()
+    site = whole_site(root)
+    inbox = read_source(source)
+    print_warnings(inbox.skipped)
+    found = collect_replies(site, inbox)
+    if as_json:
+        click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for item in found.lessons:
+            count = len(item.replies)
+            click.echo(f"{item.issue.path} {item.issue.lesson.title}: {count} repl{'ies' if count != 1 else 'y'}")
+            for reply in item.replies:
+                when = reply.date.date().isoformat() if reply.date else "undated"
+                who = f"{reply.name}: " if reply.name else ""
+                click.echo(f"  {when}  {who}{' / '.join(reply.first_lines) or '(no text)'}")
+    total = sum(len(item.replies) for item in found.lessons)
+    summary = (
+        f"Found {total} repl{'ies' if total != 1 else 'y'} to {len(found.lessons)} lesson{'s' if len(found.lessons) != 1 else ''}; "
+        f"{found.votes} vote{'s' if found.votes != 1 else ''}, {found.unmatched} unmatched, {found.unreadable} unreadable "
+        f"in {time.perf_counter() - started:.2f} s"
+    )
+    # With --json, stdout stays pure JSON for scripts; the summary goes to stderr.
+    click.echo(summary, err=as_json)

@@ -1,0 +1,92 @@
+"""`lessonpress send`: deliver a lesson, or a course's due lessons, over SMTP."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..send import SECRET_VARIABLE, SendReport, SendRequest, send, send_test
+from ..smtp import settings_from_env
+from .common import print_warnings
+
+
+def _now(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("must be an ISO date-time like 2026-03-01T08:00:00+00:00", param_hint="--now") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _print_report(report: SendReport) -> None:
+    print_warnings(report.warnings)
+    if report.dry_run:
+        for lesson, address in report.planned:
+            click.echo(f"would send {lesson} to {address}")
+    for title, rows in (("failed", report.failed), ("uncertain", report.uncertain), ("deferred", report.deferred)):
+        for row in rows:
+            click.echo(f"{title}: {row.lesson} to {row.email}: {row.reply}", err=True)
+    if report.uncertain:
+        click.echo("uncertain messages may have arrived; they are not sent again unless you add --resend-uncertain", err=True)
+    click.echo(report.summary())
+
+
+@click.command("send")
+@click.argument("lesson", required=False)
+@click.option("--course", metavar="SERIES", default="", help="Send each subscriber the lesson of this series that is due (run daily).")
+@click.option("--list", "list_path", type=click.Path(dir_okay=False, path_type=Path), help="Subscriber CSV: email, and optionally name, subscribed_at, status.")
+@click.option("--suppress", type=click.Path(dir_okay=False, path_type=Path), help="Addresses never to send to (CSV with an email column, or one a line).")
+@click.option("--dry-run", is_flag=True, help="Render every message and show who would get what; send nothing.")
+@click.option("--test-to", metavar="ADDRESS", help="Send one copy of LESSON to this address only (not recorded).")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most this many messages a second.")
+@click.option("--connections", type=click.IntRange(1, 32), default=1, show_default=True, help="Parallel SMTP sessions.")
+@click.option("--insecure", is_flag=True, help="Allow SMTP without TLS to a host that is not loopback.")
+@click.option("--resend-uncertain", is_flag=True, help="Send again the messages whose delivery is uncertain (may duplicate).")
+@click.option("--catch-up", is_flag=True, help="With --course: send every lesson that is due, not at most one.")
+@click.option("--now", "now_text", hidden=True, help="Pretend it is this ISO time (tests, previews).")
+@click.option("--retry-delay", hidden=True, type=float, default=2.0, help="First backoff after a 4xx, in seconds.")
+@click.pass_obj
+def send_command(
+    root: Path, lesson: str | None, course: str, list_path: Path | None, suppress: Path | None, dry_run: bool,
+    test_to: str | None, rate: float | None, connections: int, insecure: bool, resend_uncertain: bool,
+    catch_up: bool, now_text: str | None, retry_delay: float,
+) -> None:
+    """Send LESSON (a lesson file or SERIES/SLUG) or --course SERIES to a subscriber --list."""
+    if bool(lesson) == bool(course):
+        raise click.UsageError("give either a LESSON or --course SERIES")
+    if test_to is None and list_path is None:
+        raise click.UsageError("--list subscribers.csv is required (or --test-to ADDRESS for one copy to yourself)")
+    if test_to is not None and not lesson:
+        raise click.UsageError("--test-to sends one LESSON: give the lesson instead of --course")
+    request = SendRequest(
+        root=root, now=_now(now_text), list_path=list_path, lesson=lesson or "", course=course, suppress=suppress,
+        secret=os.environ.get(SECRET_VARIABLE, ""), dry_run=dry_run, resend_uncertain=resend_uncertain,
+        catch_up=catch_up, rate=rate, connections=connections, retry_delay=retry_delay,
+    )
+    settings = None if dry_run else settings_from_env(os.environ, insecure=insecure)
+    if test_to is not None:
+        assert settings is not None
+        started = time.perf_counter()
+        send_test(request, settings, test_to)
+        click.echo(f"Sent a test copy of {lesson} to {test_to} in {time.perf_counter() - started:.2f} s")
+        return
+    with ExitStack() as stack:
+        bars: list[Any] = []  # click's ProgressBar type is private
+
+        def planned(count: int) -> None:
+            # The bar can only start once the ledger has said how many messages are left.
+            bars.append(stack.enter_context(click.progressbar(length=count, label="Rendering" if dry_run else "Sending", file=sys.stderr)))
+
+        report = send(request, settings, planned=planned, progress=lambda count: bars[0].update(count))
+    _print_report(report)
+    if report.interrupted:
+        sys.exit(130)

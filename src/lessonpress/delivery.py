@@ -1,0 +1,168 @@
+"""Deliver queued messages over parallel SMTP sessions, recording every step in the ledger."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import smtplib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
+
+from .drip import lesson_id
+from .errors import BuildFailed
+from .ledger import Ledger
+from .model import Issue
+from .smtp import Outcome, RateLimiter, SmtpSettings, close, connect, transmit
+from .subscribers import Subscriber
+
+Composer = Callable[["Job"], EmailMessage]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One message to deliver, and how many times this run has tried it."""
+
+    issue: Issue
+    subscriber: Subscriber
+    attempt: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return lesson_id(self.issue), self.subscriber.key
+
+
+class WorkQueue:
+    """Jobs ready now or after a backoff; `take` returns None once nothing is left or the run stops."""
+
+    def __init__(self, jobs: list[Job]) -> None:
+        self._order = itertools.count()
+        self._heap = [(0.0, next(self._order), job) for job in jobs]
+        self._busy = 0
+        self._stopped = False
+        self._changed = threading.Condition()
+
+    def take(self) -> Job | None:
+        """Wait for the next ready job; None when the queue is drained and no job can come back."""
+        with self._changed:
+            while not self._stopped:
+                if self._heap:
+                    delay = self._heap[0][0] - time.monotonic()
+                    if delay <= 0:
+                        self._busy += 1
+                        return heapq.heappop(self._heap)[2]
+                    self._changed.wait(delay)
+                elif self._busy:
+                    self._changed.wait()  # a job in flight may come back for a retry
+                else:
+                    return None
+            return None
+
+    def finish(self, retry: Job | None = None, delay: float = 0.0) -> None:
+        """Mark a taken job done, or put it back to be tried after `delay` seconds."""
+        with self._changed:
+            self._busy -= 1
+            if retry is not None:
+                heapq.heappush(self._heap, (time.monotonic() + delay, next(self._order), retry))
+            self._changed.notify_all()
+
+    def stop(self) -> None:
+        """Let every worker finish its current message and take no more (Ctrl-C)."""
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+
+@dataclass(frozen=True)
+class Settings:
+    smtp: SmtpSettings
+    connections: int = 1
+    rate: float | None = None
+    retry_delay: float = 2.0
+    max_attempts: int = 5
+
+
+class _Worker:
+    """One SMTP session working through the shared queue."""
+
+    def __init__(self, work: WorkQueue, compose: Composer, ledger: Ledger, limiter: RateLimiter, settings: Settings, events: queue.Queue) -> None:
+        self.work, self.compose, self.ledger, self.limiter, self.settings, self.events = work, compose, ledger, limiter, settings, events
+        self.session: smtplib.SMTP | None = None
+
+    def run(self) -> None:
+        try:
+            while (job := self.work.take()) is not None:
+                outcome = self._try(job)
+                self._record(job, outcome)
+        except BaseException as error:  # noqa: BLE001 - handed to the main thread, which re-raises it
+            self.work.stop()
+            self.events.put(("error", error))
+        finally:
+            close(self.session)
+            self.events.put(("done", None))
+
+    def _try(self, job: Job) -> Outcome:
+        lesson, address = job.key
+        try:
+            message = self.compose(job)
+        except BuildFailed as error:
+            return Outcome("failed", f"could not be rendered: {error.format_message()}")
+        try:
+            if self.session is None:
+                self.session = connect(self.settings.smtp)
+        except (smtplib.SMTPException, OSError) as error:
+            return Outcome("retry", f"cannot connect: {error}", reconnect=True)
+        self.limiter.wait()
+        # `sending` is committed before DATA: if we die from here on, the next run reports `uncertain`.
+        return transmit(
+            self.session, message["From"].addresses[0].addr_spec, job.subscriber.email, message.as_bytes(),
+            lambda: self.ledger.mark(lesson, address, "sending"),
+        )
+
+    def _record(self, job: Job, outcome: Outcome) -> None:
+        lesson, address = job.key
+        if outcome.reconnect:
+            close(self.session)
+            self.session = None
+        if outcome.state == "retry" and job.attempt + 1 < self.settings.max_attempts:
+            self.ledger.mark(lesson, address, "queued", outcome.reply, attempt=True)
+            self.work.finish(replace(job, attempt=job.attempt + 1), self.settings.retry_delay * 2**job.attempt)
+            return
+        self.ledger.mark(lesson, address, "queued" if outcome.state == "retry" else outcome.state, outcome.reply, attempt=True)
+        self.work.finish()
+        self.events.put(("outcome", outcome.state))
+
+
+def deliver_all(jobs: list[Job], make_composer: Callable[[], Composer], settings: Settings, ledger: Ledger, progress: Callable[[int], None]) -> bool:
+    """Deliver every job over `settings.connections` sessions; return True if stopped by Ctrl-C."""
+    work = WorkQueue(jobs)
+    limiter = RateLimiter(settings.rate)
+    events: queue.Queue = queue.Queue()
+    workers = [
+        threading.Thread(target=_Worker(work, make_composer(), ledger, limiter, settings, events).run, name=f"smtp-{number}", daemon=True)
+        for number in range(min(settings.connections, len(jobs)))
+    ]
+    for thread in workers:
+        thread.start()
+    running, interrupted, failure = len(workers), False, None
+    while running:
+        try:
+            kind, value = events.get()
+            if kind == "done":
+                running -= 1
+            elif kind == "error":
+                failure = value
+            else:
+                progress(1)
+        except KeyboardInterrupt:
+            # Workers finish the message in hand, so no row is left in `sending` by a Ctrl-C.
+            interrupted = True
+            work.stop()
+    for thread in workers:
+        thread.join()
+    if failure is not None:
+        raise failure
+    return interrupted

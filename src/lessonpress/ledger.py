@@ -1,0 +1,145 @@
+"""The send ledger: one SQLite row per (lesson, recipient) that survives crashes and re-runs."""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import SendFailed, SourceError
+
+LEDGER_PATH = Path(".lessonpress") / "sends.sqlite"
+LOCK_PATH = Path(".lessonpress") / "send.lock"
+STATES = ("queued", "sending", "sent", "failed", "uncertain")
+INTERRUPTED = "the sender stopped during the SMTP transaction: the relay may or may not have accepted it"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sends (
+    lesson TEXT NOT NULL,
+    email TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'uncertain')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    reply TEXT NOT NULL DEFAULT '',
+    updated TEXT NOT NULL,
+    PRIMARY KEY (lesson, email)
+) WITHOUT ROWID
+"""
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    lesson: str  # the lesson's site path without the trailing slash, e.g. `retention/why-customers-leave`
+    email: str  # lowercased
+    state: str
+    attempts: int
+    reply: str
+    updated: str
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Ledger:
+    """Thread-safe access to `.lessonpress/sends.sqlite`; every change is committed before it returns."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, root: Path, *, read_only: bool = False) -> Ledger:
+        """Open (creating) the site's ledger; read-only opens an empty in-memory one if there is none yet."""
+        path = root / LEDGER_PATH
+        if read_only and not path.exists():
+            connection = sqlite3.connect(":memory:", check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            # WAL + NORMAL: a commit survives the process being killed (only power loss can undo the last ones).
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute(_SCHEMA)
+        connection.commit()
+        return cls(connection)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def recover(self) -> int:
+        """Turn rows a dead run left in `sending` into `uncertain`; return how many."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "UPDATE sends SET state = 'uncertain', reply = ?, updated = ? WHERE state = 'sending'", (INTERRUPTED, _stamp())
+            )
+            return cursor.rowcount
+
+    def enqueue(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Add `queued` rows for (lesson, email) pairs the ledger does not know yet."""
+        stamp = _stamp()
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO sends (lesson, email, state, updated) VALUES (?, ?, 'queued', ?)",
+                ((lesson, email, stamp) for lesson, email in pairs),
+            )
+
+    def requeue_uncertain(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Put `uncertain` rows back in the queue: the publisher accepts a possible second copy."""
+        stamp = _stamp()
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE sends SET state = 'queued', updated = ? WHERE lesson = ? AND email = ? AND state = 'uncertain'",
+                ((stamp, lesson, email) for lesson, email in pairs),
+            )
+
+    def mark(self, lesson: str, email: str, state: str, reply: str = "", *, attempt: bool = False) -> None:
+        """Record a new state (and the relay's reply); `attempt` counts one more try."""
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE sends SET state = ?, reply = ?, attempts = attempts + ?, updated = ? WHERE lesson = ? AND email = ?",
+                (state, reply, int(attempt), _stamp(), lesson, email),
+            )
+
+    def rows(self, lessons: Iterable[str] | None = None) -> list[LedgerRow]:
+        """Return the rows of some lessons (all when None), sorted by lesson and address."""
+        query = "SELECT lesson, email, state, attempts, reply, updated FROM sends"
+        wanted = sorted(set(lessons)) if lessons is not None else None
+        with self._lock:
+            if wanted is None:
+                found = self._db.execute(query + " ORDER BY lesson, email").fetchall()
+            else:
+                found = [
+                    row
+                    for lesson in wanted
+                    for row in self._db.execute(query + " WHERE lesson = ? ORDER BY email", (lesson,)).fetchall()
+                ]
+        return [LedgerRow(*row) for row in found]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Return {lesson: {state: count}} for every lesson in the ledger."""
+        with self._lock:
+            found = self._db.execute("SELECT lesson, state, COUNT(*) FROM sends GROUP BY lesson, state ORDER BY lesson").fetchall()
+        result: dict[str, dict[str, int]] = {}
+        for lesson, state, count in found:
+            result.setdefault(lesson, dict.fromkeys(STATES, 0))[state] = count
+        return result
+
+
+@contextmanager
+def send_lock(root: Path) -> Iterator[None]:
+    """Hold the site's send lock, so an overlapping cron run cannot send the same rows twice."""
+    path = root / LOCK_PATH
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        try:
+            # The kernel drops a flock when its process dies, even by kill -9: no stale lock files.
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SendFailed([SourceError(LOCK_PATH.as_posix(), 0, "another lessonpress send is running for this site: wait for it to finish, then run again")]) from None
+        yield

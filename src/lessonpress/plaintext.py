@@ -1,0 +1,191 @@
+"""Turn lesson HTML into readable plain text for the text part of an email."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+WIDTH = 78
+_BREAK = "\x00"  # stands for <br> until a block is written out
+_UNDERLINES = {"h1": "=", "h2": "-"}
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCKS = ("p", "div", "section", "aside", "header", "footer", "dl", "dt", "dd", "figure", "figcaption", *_HEADINGS)
+# Quote marks, then a list marker or a question label: wrapped lines hang under the text after them.
+_PREFIX = re.compile(r"^((?:> ?)*)([ \t]*(?:(?:[-*•]|\d+[.)]|\[\d+\]|Q:)[ \t]+)?)")
+
+
+class _TextWriter(HTMLParser):
+    """Collect blocks of text as lines, keeping lists, quotes and headings recognisable."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.inline: list[str] = []
+        self.quote_depth = 0
+        self.lists: list[list[int]] = []  # per open list: [ordered (0/1), items so far]
+        self.marker = ""  # the bullet the next block of the current list item starts with
+        self.pre = 0
+        self.skip = 0
+        self.hrefs: list[tuple[str, int]] = []  # open links: URL, where their text starts
+        self.cells: list[str] = []
+        self.header_row = False
+
+    # -- writing blocks --
+    def _prefix(self) -> tuple[str, str]:
+        """The first-line and continuation prefixes for a block at the current nesting."""
+        quote = "> " * self.quote_depth
+        indent = "   " * max(len(self.lists) - 1, 0)
+        if self.marker:
+            return quote + indent + self.marker, quote + indent + " " * len(self.marker)
+        pad = "   " * len(self.lists)
+        return quote + pad, quote + pad
+
+    def _gap(self) -> None:
+        """Set the next block off with a blank line (inside a quote, a bare quote mark)."""
+        if self.lines and self.lines[-1].strip(" >"):
+            self.lines.append(("> " * self.quote_depth).rstrip())
+
+    def flush(self, underline: str = "") -> None:
+        """Write the collected inline text as one block."""
+        raw = "".join(self.inline)
+        self.inline = []
+        pieces = [" ".join(piece.split()) for piece in raw.split(_BREAK)]
+        if not any(pieces):
+            return
+        # Items of a list sit together; every other block is set off.
+        if not (self.lists and self.marker):
+            self._gap()
+        first, rest = self._prefix()
+        for index, piece in enumerate(pieces):
+            self.lines.append((first if index == 0 else rest) + piece)
+        if underline:
+            self.lines.append(first + underline * min(len(pieces[-1]), WIDTH - len(first)))
+        self.marker = ""
+
+    # -- the parser's callbacks --
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in ("style", "script", "head", "title"):
+            self.skip += 1
+        elif tag in _BLOCKS or tag in ("ul", "ol", "blockquote", "pre", "table", "tr", "hr"):
+            self.flush()
+        if tag in ("ul", "ol"):
+            if not self.lists:
+                self._gap()
+            self.lists.append([1 if tag == "ol" else 0, int(attributes.get("start") or 1) - 1])
+        elif tag == "li" and self.lists:
+            self.flush()
+            current = self.lists[-1]
+            current[1] += 1
+            self.marker = f"{current[1]}. " if current[0] else "- "
+        elif tag == "blockquote":
+            self._gap()
+            self.quote_depth += 1
+        elif tag == "pre":
+            self._gap()
+            self.pre += 1
+        elif tag == "table":
+            self._gap()
+        elif tag == "br":
+            self.inline.append(_BREAK)
+        elif tag == "hr":
+            self._gap()
+            self.lines.append("* * *")
+        elif tag == "img":
+            alt = (attributes.get("alt") or "").strip()
+            if alt:
+                self.inline.append(f"[Image: {alt}]")
+        elif tag == "a":
+            self.hrefs.append((attributes.get("href") or "", len(self.inline)))
+        elif tag == "tr":
+            self.cells = []
+            self.header_row = False
+        elif tag in ("td", "th"):
+            self.header_row = self.header_row or tag == "th"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "head", "title"):
+            self.skip = max(self.skip - 1, 0)
+        elif tag in _HEADINGS:
+            self.flush(_UNDERLINES.get(tag, "~"))
+        elif tag in _BLOCKS or tag == "li":
+            self.flush()
+        elif tag in ("ul", "ol") and self.lists:
+            self.flush()
+            self.lists.pop()
+        elif tag == "blockquote" and self.quote_depth:
+            self.flush()
+            self.quote_depth -= 1
+        elif tag == "pre" and self.pre:
+            self._write_pre()
+        elif tag == "a" and self.hrefs:
+            self._close_link()
+        elif tag in ("td", "th"):
+            self.cells.append(" ".join("".join(self.inline).replace(_BREAK, " ").split()))
+            self.inline = []
+        elif tag == "tr":
+            first, _ = self._prefix()
+            self.lines.append(first + " | ".join(self.cells))
+            if self.header_row:
+                self.lines.append(first + "-" * min(len(" | ".join(self.cells)), WIDTH - len(first)))
+        elif tag == "table":
+            self.lines.append("")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.inline.append(data)
+
+    def _write_pre(self) -> None:
+        self.pre -= 1
+        text = "".join(self.inline).replace(_BREAK, "\n").strip("\n")
+        self.inline = []
+        first, rest = self._prefix()
+        self.lines.extend(rest + "    " + line for line in text.split("\n"))
+
+    def _close_link(self) -> None:
+        href, start = self.hrefs.pop()
+        label = " ".join("".join(self.inline[start:]).split())
+        shown = href.removeprefix("mailto:")
+        # A link whose text already is its address needs no second copy; in-page anchors lead nowhere in mail.
+        if href and not href.startswith("#") and label not in (href, shown):
+            self.inline.append(f" ({href})" if label else href)
+
+
+def html_to_text(html: str) -> str:
+    """Convert HTML (as Python-Markdown writes it) into plain text; lines are not yet wrapped."""
+    writer = _TextWriter()
+    writer.feed(html)
+    writer.close()
+    writer.flush()
+    return "\n".join(writer.lines).strip("\n")
+
+
+def _wrap_line(line: str, width: int) -> list[str]:
+    prefix_match = _PREFIX.match(line)
+    assert prefix_match is not None  # the pattern can match the empty string
+    first = prefix_match.group(0)
+    rest = prefix_match.group(1) + " " * (len(first) - len(prefix_match.group(1)))
+    lines: list[str] = []
+    current, empty = first, True
+    for word in line[len(first):].split():
+        if not empty and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current, empty = rest, True
+        current += word if empty else " " + word
+        empty = False
+    lines.append(current)
+    return lines
+
+
+def wrap_text(text: str, width: int = WIDTH) -> str:
+    """Wrap lines longer than `width` at spaces, never inside a word or URL; drop runs of blank lines."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.rstrip()
+        if not line and out and not out[-1]:
+            continue
+        out.extend(_wrap_line(line, width) if len(line) > width else [line])
+    return "\n".join(out).strip("\n") + "\n"

@@ -1,0 +1,179 @@
+"""Create a new site (`init`) and the next lesson of a series (`new`); never overwrite a file."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .config import CONFIG_NAME
+from .errors import SourceError
+from .model import slugify
+from .read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
+
+FIRST_SERIES = "first-course"
+THEME_README = "themes/default/README.md"
+
+_CONFIG = """\
+# lessonpress site settings. `lessonpress serve` previews the site; `lessonpress build` writes output/.
+
+[site]
+title = {title}
+url = "https://example.org"  # where the site will live; feeds and emails use it for links
+description = "Short lessons, one at a time."
+language = "en"
+timezone = "UTC"  # e.g. "Europe/London"; dates without a time zone are read in this one
+theme = "default"  # templates in themes/default/ override the built-in ones by name
+greeting = "Hello!"
+reply_prompt = "What is one thing in this lesson you will try this week?"
+
+[author]
+name = "Your Name"
+email = "you@example.org"
+
+[email]
+from = "Your Name <you@example.org>"
+reply_to = "you@example.org"
+unsubscribe_url = "https://example.org/unsubscribe"
+"""
+
+_SERIES_INDEX = """\
+---
+title: "My First Course"
+description: "What this series teaches, in one sentence."
+cadence: "7d"
+---
+A few lines introducing the series. They appear on the series page.
+"""
+
+_FIRST_LESSON = """\
+---
+title: "Welcome"
+date: {today}
+summary: "what this course covers and how to get the most from it"
+teaser: "what this course covers, one short lesson at a time."
+tags: [welcome]
+---
+Welcome to the first lesson. Write in Markdown: headings, lists, *emphasis* and links.
+
+## One idea per lesson
+
+Keep each lesson to one idea the reader can try this week.
+
+Q: What would you like to be able to do by the end of this course?
+"""
+
+_THEME_README = """\
+Templates here override the built-in theme by name: copy only the one you want to change,
+e.g. `lesson.html`, and start it with `{% extends "default/lesson.html" %}` to reuse the rest.
+Files under `static/` here are copied to the site's `static/` folder.
+"""
+
+_NEW_LESSON = """\
+---
+title: {title}
+date: {today}
+summary: ""  # what the reader learned, in one line; the next lesson's recap uses it
+teaser: ""  # what this lesson offers, in one line; the previous lesson's "next time" uses it
+tags: []
+draft: true  # shown by `lessonpress serve`; delete this line to publish
+# reply_prompt: "What is one thing in this lesson you will try this week?"
+# poll:
+#   question: "Which of these should a future lesson cover?"
+#   options:
+#     - "First topic"
+#     - "Second topic"
+#     - "Third topic"
+#   write_in: true
+---
+Write the lesson here.
+
+Q: A question for the reader to answer about their own work.
+"""
+
+
+class ScaffoldRefused(click.ClickException):
+    """`init` or `new` would overwrite or guess; click prints the reasons without a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, errors: list[SourceError]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("\n".join(str(error) for error in errors) + "\nnothing was written")
+
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        click.echo(self.format_message(), err=True, file=file)
+
+
+def _yaml_text(value: str) -> str:
+    """Quote text for YAML (JSON strings are valid YAML double-quoted scalars)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def init_site(target: Path, today: date, title: str = "") -> list[Path]:
+    """Create a ready-to-serve site in `target`; refuse if any file it would write exists."""
+    files = {
+        CONFIG_NAME: _CONFIG.format(title=_yaml_text(title or target.resolve().name.replace("-", " ").title() or "My Lessons")),
+        f"lessons/{FIRST_SERIES}/{INDEX_FILE}": _SERIES_INDEX,
+        f"lessons/{FIRST_SERIES}/01-welcome.md": _FIRST_LESSON.format(today=today.isoformat()),
+        THEME_README: _THEME_README,
+        ".gitignore": "output/\n.lessonpress/\n",
+    }
+    existing = [name for name in files if (target / name).exists()]
+    if existing:
+        raise ScaffoldRefused([SourceError(name, 0, "already exists; lessonpress init never overwrites: pick an empty folder") for name in existing])
+    created = []
+    for name, text in files.items():
+        path = target / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+        created.append(path)
+    return created
+
+
+def lesson_slug(title: str) -> str:
+    """Return the file slug for a title: accents dropped, lowercase words joined by hyphens."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return slugify(ascii_title) if re.search(r"[A-Za-z0-9]", ascii_title) else ""
+
+
+def _series_folder(root: Path, series: str) -> Path:
+    lessons = root / "lessons"
+    existing = sorted(path.name for path in lessons.iterdir() if path.is_dir() and not path.name.startswith(".")) if lessons.is_dir() else []
+    if not series:
+        if len(existing) == 1:
+            return lessons / existing[0]
+        choices = ", ".join(existing) or "none yet"
+        raise ScaffoldRefused([SourceError("lessons", 0, f"say which series with --series (existing: {choices})")])
+    if series not in existing:
+        close = difflib.get_close_matches(series, existing, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        if series in RESERVED_SERIES or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", series):
+            raise ScaffoldRefused([SourceError("lessons", 0, f"'{series}' cannot be a series: use lowercase letters, digits and hyphens, not one of {', '.join(sorted(RESERVED_SERIES))}")])
+        raise ScaffoldRefused([SourceError(f"lessons/{series}", 0, f"series not found: {hint}to start a new series, create the folder lessons/{series}/ first")])
+    return lessons / series
+
+
+def new_lesson(root: Path, title: str, series: str, today: date) -> Path:
+    """Create the next-numbered lesson file of a series and return its path; never overwrite."""
+    title = " ".join(title.split())
+    slug = lesson_slug(title)
+    if not slug:
+        raise ScaffoldRefused([SourceError("lessons", 0, "the title needs at least one letter or digit for the file name")])
+    folder = _series_folder(root, series)
+    numbered = [(match.group(1), match.group(2)) for match in (LESSON_FILE.match(path.name) for path in folder.iterdir()) if match]
+    for _, existing_slug in numbered:
+        if existing_slug == slug:
+            raise ScaffoldRefused([SourceError(f"lessons/{folder.name}", 0, f"a lesson '{slug}' already exists in this series: choose another title")])
+    width = max([2] + [len(number) for number, _ in numbered])
+    order = max([0] + [int(number) for number, _ in numbered]) + 1
+    path = folder / f"{order:0{width}d}-{slug}.md"
+    with path.open("x", encoding="utf-8") as handle:  # "x": a file that appeared meanwhile is never overwritten
+        handle.write(_NEW_LESSON.format(title=_yaml_text(title), today=today.isoformat()))
+    return path

@@ -1,0 +1,258 @@
+"""Send a lesson, or the due lessons of a course, to a subscriber list, recording each message in the ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from urllib.parse import urlencode
+
+from .build import render
+from .drip import lesson_id, plan_course
+from .emails import Mailer, Recipient
+from .errors import SendFailed, SourceError
+from .ledger import Ledger, LedgerRow, send_lock
+from .model import BuildOptions, Issue, Site
+from .delivery import Job, Settings, deliver_all
+from .smtp import SmtpSettings, close, connect, transmit
+from .subscribers import Subscriber, is_address, read_subscribers, read_suppressed
+
+SECRET_VARIABLE = "LESSONPRESS_SECRET"
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """What `lessonpress send` was asked to do."""
+
+    root: Path
+    now: datetime
+    list_path: Path | None = None
+    lesson: str = ""  # a lesson file or `series/slug`
+    course: str = ""  # a series slug: send each subscriber their due lesson
+    suppress: Path | None = None
+    secret: str = ""
+    dry_run: bool = False
+    resend_uncertain: bool = False
+    catch_up: bool = False
+    rate: float | None = None
+    connections: int = 1
+    retry_delay: float = 2.0
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """The outcome of one run, for the summary line and the lists after it."""
+
+    what: str
+    planned: tuple[tuple[str, str], ...]  # (lesson, address) this run sent or, in a dry run, would send
+    sent: int
+    already_sent: int
+    skipped: int
+    failed: tuple[LedgerRow, ...]
+    uncertain: tuple[LedgerRow, ...]
+    deferred: tuple[LedgerRow, ...]  # transient failures left queued for the next run
+    waiting: int
+    warnings: tuple[SourceError, ...]
+    seconds: float
+    dry_run: bool = False
+    interrupted: bool = False
+
+    def summary(self) -> str:
+        """One line: what went, what did not, and how long it took."""
+        if self.dry_run:
+            head = f"Dry run for {self.what}: would send {len(self.planned)}"
+        else:
+            head = f"Sent {self.what}: sent {self.sent}"
+        parts = [head]
+        if self.already_sent:
+            parts.append(f"already sent {self.already_sent}")
+        parts += [f"skipped {self.skipped}", f"failed {len(self.failed)}", f"uncertain {len(self.uncertain)}"]
+        if self.deferred:
+            parts.append(f"deferred {len(self.deferred)} (retried on the next run)")
+        if self.waiting:
+            parts.append(f"not due yet {self.waiting}")
+        rate = f" ({self.sent / self.seconds:.0f}/s)" if self.sent and self.seconds else ""
+        line = ", ".join(parts) + f" in {self.seconds:.2f} s{rate}"
+        return line + ("; interrupted: run the same command again to resume" if self.interrupted else "")
+
+
+def unsubscribe_link(base: str, secret: str, address: str) -> str:
+    """The recipient's unsubscribe URL: the site's, with the address and an HMAC-SHA256 token of it."""
+    token = hmac.new(secret.encode("utf-8"), address.lower().encode("utf-8"), hashlib.sha256).hexdigest()
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode({'email': address, 'token': token})}"
+
+
+def compose(mailer: Mailer, issue: Issue, subscriber: Subscriber, secret: str, now: datetime, message_id: str = "") -> EmailMessage:
+    """Build the personalised message of one lesson for one subscriber."""
+    recipient = Recipient(
+        email=subscriber.email,
+        name=subscriber.name,
+        unsubscribe_url=unsubscribe_link(mailer.site.config.email.unsubscribe_url, secret, subscriber.email),
+        message_id=message_id,
+    )
+    return mailer.message(issue, recipient, date=now)
+
+
+def _composer(site: Site, request: SendRequest) -> Callable[[Job], EmailMessage]:
+    """A composer with its own Mailer: each SMTP thread renders with its own templates and inliner."""
+    mailer = Mailer(site)
+    return lambda job: compose(mailer, job.issue, job.subscriber, request.secret, request.now)
+
+
+def _find_lesson(site: Site, root: Path, wanted: str) -> Issue | None:
+    as_path = Path(wanted)
+    files = {(Path.cwd() / as_path).resolve(), (root / as_path).resolve()}
+    for issue in site.issues:
+        if lesson_id(issue) == wanted.strip("/") or (root / issue.lesson.source).resolve() in files:
+            return issue
+    return None
+
+
+def resolve_lesson(site: Site, root: Path, wanted: str, now: datetime) -> Issue:
+    """Find a published lesson by file or `series/slug`; explain why a draft or a future lesson is not sent."""
+    issue = _find_lesson(site, root, wanted)
+    if issue is not None:
+        return issue
+    everything, _, _ = render(root, BuildOptions(now=now, include_drafts=True, include_future=True))
+    hidden = _find_lesson(everything, root, wanted)
+    if hidden is None:
+        known = ", ".join(lesson_id(item) for item in sorted(site.issues, key=lesson_id))
+        return _fail(wanted, f"no such lesson: give its file (lessons/SERIES/NN-slug.md) or SERIES/SLUG, one of: {known}")
+    if hidden.lesson.draft:
+        return _fail(hidden.lesson.source, "is a draft: set draft: false before sending it")
+    return _fail(hidden.lesson.source, f"is dated {hidden.lesson.date.isoformat()}, in the future: send it on or after that date")
+
+
+def _fail(path: str, message: str) -> Issue:
+    raise SendFailed([SourceError(path, 0, message)])
+
+
+def _check_site(site: Site, request: SendRequest) -> None:
+    problems = []
+    if not site.config.email.unsubscribe_url.startswith("https://"):
+        problems.append(SourceError("lessonpress.toml", 0, "[email] unsubscribe_url must be an https:// URL to send: each message links it with the reader's address and token"))
+    if not request.secret and not request.dry_run:
+        problems.append(SourceError(SECRET_VARIABLE, 0, "is not set: export a long random value (e.g. from 'python -c \"import secrets; print(secrets.token_hex(32))\"'); it signs the unsubscribe tokens, so keep it the same for every send"))
+    if problems:
+        raise SendFailed(problems)
+
+
+def send_test(request: SendRequest, settings: SmtpSettings, address: str) -> float:
+    """Send one copy of a lesson to `address`, outside the ledger; return the seconds it took."""
+    started = time.perf_counter()
+    if not is_address(address):
+        raise SendFailed([SourceError("--test-to", 0, f"'{address}' is not a plain email address like you@example.org")])
+    site, _, _ = render(request.root, BuildOptions(now=request.now))
+    _check_site(site, request)
+    issue = resolve_lesson(site, request.root, request.lesson, request.now)
+    mailer = Mailer(site)
+    # A fresh Message-ID, so a second test copy is not hidden as a duplicate by the mailbox.
+    message = compose(mailer, issue, Subscriber(email=address), request.secret, request.now, make_msgid(domain=site.config.domain))
+    session = _open(settings)
+    try:
+        outcome = transmit(session, message["From"].addresses[0].addr_spec, address, message.as_bytes(), lambda: None)
+    finally:
+        close(session)
+    if outcome.state != "sent":
+        raise SendFailed([SourceError(str(settings), 0, f"the relay did not take the test copy: {outcome.reply}")])
+    return time.perf_counter() - started
+
+
+def _open(settings: SmtpSettings):  # noqa: ANN202 - smtplib.SMTP, kept out of the signature on purpose
+    """Connect once up front, so a wrong host or password stops the run before any row changes."""
+    try:
+        return connect(settings)
+    except Exception as error:  # noqa: BLE001 - every connection problem becomes one clear line
+        raise SendFailed([SourceError(str(settings), 0, f"cannot connect or log in: {error}; check LESSONPRESS_SMTP_URL and LESSONPRESS_SMTP_PASSWORD")]) from None
+
+
+def _ignore(count: int) -> None:
+    """Report nothing (the default for callers without a progress bar)."""
+
+
+def send(
+    request: SendRequest, settings: SmtpSettings | None, *,
+    planned: Callable[[int], None] = _ignore, progress: Callable[[int], None] = _ignore,
+) -> SendReport:
+    """Plan, queue and deliver; resume whatever an earlier run left; return the report.
+
+    `planned` gets the number of messages this run will try, then `progress` one call per message done.
+    """
+    started = time.perf_counter()
+    root, now = request.root, request.now
+    site, _, _ = render(root, BuildOptions(now=now, include_future=bool(request.course)))
+    _check_site(site, request)
+    if request.course:
+        series = next((item for item in site.series if item.info.slug == request.course), None)
+        if series is None:
+            raise SendFailed([SourceError(request.course, 0, f"no such series: use one of {', '.join(item.info.slug for item in site.series)}")])
+        what, lessons = f"course {series.info.slug}", [lesson_id(issue) for issue in series.issues]
+    else:
+        issue = resolve_lesson(site, root, request.lesson, now)
+        what, lessons = lesson_id(issue), [lesson_id(issue)]
+    assert request.list_path is not None
+    suppressed = read_suppressed(request.suppress) if request.suppress else frozenset()
+    listed = read_subscribers(request.list_path, site.config.tz, suppressed)
+
+    with ExitStack() as stack:
+        if not request.dry_run:
+            stack.enter_context(send_lock(root))
+        ledger = Ledger.open(root, read_only=request.dry_run)
+        stack.callback(ledger.close)
+        if not request.dry_run:
+            ledger.recover()
+        before = {(row.lesson, row.email): row for row in ledger.rows(lessons)}
+        again = {"queued"} | ({"uncertain"} if request.resend_uncertain else set())
+        if request.course:
+            handled = {pair for pair, row in before.items() if row.state not in again}
+            course = plan_course(series, listed.subscribers, handled, now, catch_up=request.catch_up, list_name=str(request.list_path))
+            deliveries, waiting, course_warnings = list(course.deliveries), course.waiting, course.warnings
+        else:
+            deliveries, waiting, course_warnings = [(issue, subscriber) for subscriber in listed.subscribers], 0, ()
+        pairs = [(lesson_id(issue), subscriber.key) for issue, subscriber in deliveries]
+        jobs = [Job(issue, subscriber) for issue, subscriber in deliveries if (lesson_id(issue), subscriber.key) not in before or before[lesson_id(issue), subscriber.key].state in again]
+        interrupted = False
+        planned(len(jobs))
+        if request.dry_run:
+            mailer = Mailer(site)
+            for job in jobs:  # render every message, so a dry run finds what a real one would
+                compose(mailer, job.issue, job.subscriber, request.secret, now)
+                progress(1)
+        else:
+            assert settings is not None
+            if request.resend_uncertain:
+                ledger.requeue_uncertain(pairs)
+            ledger.enqueue(pairs)
+            if jobs:
+                close(_open(settings))
+            delivery = Settings(settings, request.connections, request.rate, request.retry_delay, request.max_attempts)
+            interrupted = deliver_all(jobs, lambda: _composer(site, request), delivery, ledger, progress)
+        after = {(row.lesson, row.email): row for row in ledger.rows(lessons)}
+
+    planned = [after.get(pair) for pair in pairs]
+    rows = [row for row in planned if row is not None]
+    already = sum(1 for pair in pairs if pair in before and before[pair].state == "sent")
+    return SendReport(
+        what=what,
+        planned=tuple((lesson_id(job.issue), job.subscriber.email) for job in jobs),
+        sent=sum(1 for row in rows if row.state == "sent") - already,
+        already_sent=already,
+        skipped=listed.skipped + len(course_warnings),
+        failed=tuple(row for row in rows if row.state == "failed"),
+        uncertain=tuple(row for row in rows if row.state == "uncertain"),
+        deferred=tuple(row for row in rows if row.state == "queued" and not request.dry_run),
+        waiting=waiting,
+        warnings=listed.warnings + tuple(course_warnings),
+        seconds=time.perf_counter() - started,
+        dry_run=request.dry_run,
+        interrupted=interrupted,
+    )

@@ -1,0 +1,295 @@
+"""The dev server: serve the latest good build from memory, rebuild on change, reload open pages."""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import posixpath
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from jinja2 import TemplateError, TemplateSyntaxError
+
+from .build import render
+from .emails import email_paths, render_emails
+from .errors import BuildFailed, SourceError, source_error
+from .model import BuildOptions, Site
+from .watch import Change, Watcher
+
+EVENTS_PATH = "/__lessonpress/events"
+KEEPALIVE_SECONDS = 15.0
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".eml": "message/rfc822",
+    ".svg": "image/svg+xml",
+}
+FEED_TYPES = {"feed.xml": "application/rss+xml; charset=utf-8", "atom.xml": "application/atom+xml; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the server shows: the last good files, and the errors of the latest build if it failed."""
+
+    number: int  # counts every build, failed ones too: a failure changes what pages show
+    files: Mapping[str, bytes]  # everything but emails, which are rendered when asked for
+    base_path: str
+    site: Site | None = None
+    errors: tuple[SourceError, ...] = ()
+    warnings: tuple[SourceError, ...] = ()
+    seconds: float = 0.0
+    change: Change | None = None
+
+
+class LiveSite:
+    """Hold the current snapshot; rebuild it and wake everyone waiting for the next one."""
+
+    def __init__(self, root: Path, report: Callable[[Snapshot], None] = lambda snapshot: None) -> None:
+        self.root = root
+        self.server_id = secrets.token_hex(4)  # a page from an earlier server run reloads on reconnect
+        self._report = report
+        self._snapshot: Snapshot = Snapshot(0, MappingProxyType({}), "/")
+        self._changed = threading.Condition()
+        self._closed = False
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    def rebuild(self, change: Change | None = None) -> Snapshot:
+        """Render the whole site in memory (drafts and future lessons included) and swap it in."""
+        started = time.perf_counter()
+        previous = self._snapshot
+        options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=True, include_future=True)
+        files, base, site, errors, warnings = previous.files, previous.base_path, previous.site, (), ()
+        try:
+            site, rendered, found = render(self.root, options, with_emails=False)
+            files, base, warnings = MappingProxyType(rendered), site.config.base_path, tuple(found)
+        except BuildFailed as failure:
+            errors = failure.errors
+        except TemplateError as error:
+            errors = (self._template_error(error),)
+        except Exception as error:  # noqa: BLE001 - the server must outlive any one bad build
+            errors = (SourceError("lessonpress", 0, f"the build crashed ({type(error).__name__}: {error}); fix the last change or report this as a bug"),)
+        with self._changed:
+            self._snapshot = Snapshot(previous.number + 1, files, base, site, errors, warnings, time.perf_counter() - started, change)
+            self._changed.notify_all()
+        self._report(self._snapshot)
+        return self._snapshot
+
+    def _template_error(self, error: TemplateError) -> SourceError:
+        if isinstance(error, TemplateSyntaxError) and error.filename:
+            return source_error(self.root, Path(error.filename), error.lineno, f"template error: {error.message}")
+        return SourceError("themes", 0, f"template error: {error}")
+
+    def wait_newer(self, seen: int, timeout: float) -> Snapshot | None:
+        """Block until a build newer than `seen` is in place; None on timeout or close."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._closed or self._snapshot.number > seen, timeout)
+            return None if self._closed or self._snapshot.number <= seen else self._snapshot
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Wake and end every open event stream."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+
+def reload_script(snapshot: Snapshot, server_id: str) -> str:
+    """The script injected into served HTML: reload once a newer build is in place."""
+    url = f"{EVENTS_PATH}?build={snapshot.number}&server={server_id}"
+    return (
+        '<script data-lessonpress-reload>(() => { const events = new EventSource("' + url + '");'
+        ' events.addEventListener("reload", () => { events.close(); location.reload(); }); })();</script>\n'
+    )
+
+
+def inject(page: bytes, script: str) -> bytes:
+    """Insert the script before the last `</body>`, or append it."""
+    at = page.lower().rfind(b"</body>")
+    encoded = script.encode("utf-8")
+    return page + encoded if at < 0 else page[:at] + encoded + page[at:]
+
+
+def overlay_page(errors: tuple[SourceError, ...]) -> bytes:
+    """The page shown instead of any HTML page while the latest build has errors."""
+    count = len(errors)
+    items = "\n".join(f"<li><code>{html.escape(str(error))}</code></li>" for error in errors)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Build failed — lessonpress</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;margin:0;background:#fff5f5;color:#1a1a1a}}
+main{{max-width:60rem;margin:3rem auto;padding:0 1rem}}h1{{color:#a40000}}
+li{{margin:.5rem 0}}code{{white-space:pre-wrap;font-size:.95rem}}</style></head>
+<body><main id="lessonpress-errors"><h1>Build failed: {count} error{"s" if count != 1 else ""}</h1>
+<p>The last good build is kept for feeds and files. Fix the {"files" if count != 1 else "file"} below and save; this page reloads by itself.</p>
+<ol>
+{items}
+</ol></main></body></html>
+""".encode("utf-8")
+
+
+def content_type(path: str) -> str:
+    """The Content-Type for an output path; feeds as RSS and Atom."""
+    name = posixpath.basename(path)
+    if name in FEED_TYPES:
+        return FEED_TYPES[name]
+    extension = posixpath.splitext(name)[1].lower()
+    return CONTENT_TYPES.get(extension) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def make_handler(live: LiveSite) -> type[BaseHTTPRequestHandler]:
+    """Return a request handler class bound to one live site."""
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "lessonpress"
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+            """Keep the terminal for build reports; requests are not logged."""
+
+        def do_HEAD(self) -> None:  # noqa: N802 - the stdlib's name
+            self._respond(send_body=False)
+
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            if urlsplit(self.path).path == EVENTS_PATH:
+                self._events()
+            else:
+                self._respond(send_body=True)
+
+        def _respond(self, send_body: bool) -> None:
+            snapshot = live.snapshot
+            path = unquote(urlsplit(self.path).path)
+            segments = path.split("/")
+            if "\x00" in path or "\\" in path or ".." in segments or not path.startswith("/"):
+                self._send(400, "text/plain; charset=utf-8", b"bad path\n", send_body)
+                return
+            key, body, location = _lookup(snapshot, path)
+            if location:
+                self.send_response(301)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            is_page = key is None or key.endswith(".html")
+            script = reload_script(snapshot, live.server_id)
+            if snapshot.errors and is_page:
+                self._send(200, CONTENT_TYPES[".html"], inject(overlay_page(snapshot.errors), script), send_body)
+            elif key is None or body is None:
+                missing = snapshot.files.get("404.html", b"<!doctype html><title>Not found</title><h1>Not found</h1>")
+                self._send(404, CONTENT_TYPES[".html"], inject(missing, script), send_body)
+            else:
+                self._send(200, content_type(key), inject(body, script) if is_page else body, send_body)
+
+        def _send(self, status: int, kind: str, body: bytes, send_body: bool) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+
+        def _events(self) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            seen = _int(query.get("build", ["0"])[0])
+            if query.get("server", [""])[0] != live.server_id:
+                seen = 0  # the page came from another server run: anything we have is newer
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                self.wfile.write(b"retry: 1000\n\n")
+                self.wfile.flush()
+                while not live.closed:
+                    snapshot = live.wait_newer(seen, KEEPALIVE_SECONDS)
+                    if snapshot is None:
+                        self.wfile.write(b": keepalive\n\n")
+                    else:
+                        seen = snapshot.number
+                        data = json.dumps({"build": seen, "ok": not snapshot.errors})
+                        self.wfile.write(f"event: reload\ndata: {data}\n\n".encode())
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the page went away
+
+    return Handler
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
+def _lookup(snapshot: Snapshot, path: str) -> tuple[str | None, bytes | None, str | None]:
+    """Map a URL path to (output key or None for a miss, its bytes, redirect location or None)."""
+    base = snapshot.base_path
+    if not path.startswith(base):
+        return (None, None, base) if path == "/" else (None, None, None)
+    relative = path[len(base):]
+    key = relative + "index.html" if relative == "" or relative.endswith("/") else relative
+    if key in snapshot.files:
+        return key, snapshot.files[key], None
+    if relative + "/index.html" in snapshot.files:
+        return None, None, path + "/"
+    if key.startswith("email/") and snapshot.site is not None:
+        return key, email_file(snapshot.site, key), None
+    return None, None, None
+
+
+def email_file(site: Site, key: str) -> bytes | None:
+    """Render one lesson's email file on request: emails are the costliest output, and few are looked at."""
+    for issue in site.issues:
+        if key in email_paths(issue).values():
+            # Only this lesson's emails; the email templates use the issue, not the other lessons.
+            return render_emails(replace(site, issues=(issue,))).get(key)
+    return None
+
+
+class DevServer:
+    """Bind, build once, then serve and rebuild on change until stopped."""
+
+    def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 8000, poll: bool = False,
+                 report: Callable[[Snapshot], None] = lambda snapshot: None) -> None:
+        self.live = LiveSite(root, report)
+        self.httpd = ThreadingHTTPServer((host, port), make_handler(self.live))
+        self.httpd.daemon_threads = True
+        # Watch before the first build, so a save during it is not lost.
+        self.watcher = Watcher(root, self.live.rebuild, poll=poll)
+        self.watcher.start()
+        self.live.rebuild()
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}{self.live.snapshot.base_path}"
+
+    def run(self) -> None:
+        """Serve until `stop()` (from another thread) or Ctrl-C, then release everything."""
+        try:
+            self.httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self.live.close()
+            self.watcher.stop()
+            self.httpd.server_close()
+
+    def stop(self) -> None:
+        """Ask `run()` to return."""
+        self.httpd.shutdown()

@@ -1,0 +1,115 @@
+"""Shared fixtures: copies of the sites under tests/projects/, built with a fixed clock."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from copy import deepcopy
+from datetime import datetime, timezone
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from lessonpress.build import BuildResult, build
+from lessonpress.model import BuildOptions
+
+PROJECTS = Path(__file__).parent / "projects"
+# After every published lesson of tests/projects/basic, long before the scheduled one (2099).
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+_STEP = re.compile(r'([a-z0-9]*)(?:\.([\w-]+))?(?:#([\w-]+))?(?:\[(\w+)="?([^"\]]*)"?\])?')
+
+
+def select(root: lxml.html.HtmlElement, selector: str) -> list[lxml.html.HtmlElement]:
+    """Return the elements under `root` matching a small CSS subset: `tag.class#id[attr=value]`, descendant and `>`."""
+    xpath, axis = ".", "//"
+    for step in selector.split():
+        if step == ">":
+            axis = "/"
+            continue
+        match = _STEP.fullmatch(step)
+        assert match and step, f"unsupported selector step {step!r}"
+        tag, class_name, ident, attribute, value = match.groups()
+        conditions = []
+        if class_name:
+            conditions.append(f"contains(concat(' ', normalize-space(@class), ' '), ' {class_name} ')")
+        if ident:
+            conditions.append(f"@id='{ident}'")
+        if attribute:
+            conditions.append(f"@{attribute}='{value}'")
+        xpath += axis + (tag or "*") + "".join(f"[{condition}]" for condition in conditions)
+        axis = "//"
+    return root.xpath(xpath)
+
+
+def only(root: lxml.html.HtmlElement, selector: str) -> lxml.html.HtmlElement:
+    """Return the single element matching `selector`."""
+    found = select(root, selector)
+    assert len(found) == 1, f"{selector}: {len(found)} matches"
+    return found[0]
+
+
+def text(element: lxml.html.HtmlElement) -> str:
+    """Return the element's text with whitespace collapsed and line breaks as spaces, as a reader sees it."""
+    copy = deepcopy(element)
+    for br in copy.iter("br"):
+        br.tail = " " + (br.tail or "")
+    return " ".join(copy.text_content().split())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true",
+        help="Rewrite tests/projects/invalid/*/expected.txt from the actual messages (review the diff!).",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+def copy_project(name: str, destination: Path) -> Path:
+    """Copy tests/projects/<name> to `destination` and return it."""
+    shutil.copytree(PROJECTS / name, destination)
+    return destination
+
+
+def build_into(root: Path, **options: bool) -> BuildResult:
+    """Build `root` into `root/output` with the fixed clock."""
+    return build(root, BuildOptions(now=NOW, **options), output=root / "output")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[[str], Path]:
+    """Return a function that copies a project into tmp_path."""
+    return lambda name: copy_project(name, tmp_path / name)
+
+
+@pytest.fixture
+def basic(project: Callable[[str], Path]) -> Path:
+    """A fresh, writable copy of tests/projects/basic."""
+    return project("basic")
+
+
+@pytest.fixture(scope="session")
+def basic_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The output/ folder of one default build of tests/projects/basic, shared read-only."""
+    root = copy_project("basic", tmp_path_factory.mktemp("shared") / "basic")
+    build_into(root)
+    return root / "output"
+
+
+@pytest.fixture(scope="session")
+def page(basic_output: Path) -> Callable[[str], lxml.html.HtmlElement]:
+    """Return a function that parses a page of the shared basic build, e.g. page('retention/')."""
+    def parse(site_path: str) -> lxml.html.HtmlElement:
+        target = basic_output / site_path
+        if site_path.endswith("/") or not site_path:
+            target = target / "index.html"
+        return lxml.html.fromstring(target.read_bytes())
+
+    return parse

@@ -1,0 +1,79 @@
+"""Writing the output: exactly the built files, unchanged ones untouched, nothing outside the folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import build_into
+
+from lessonpress.write import PARTIAL_SUFFIX, check_paths, write_tree
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def identity(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_ino, status.st_mtime_ns
+
+
+def test_output_holds_exactly_the_built_files(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    write_tree({"index.html": b"home", "a/index.html": b"a", "a/b/c.txt": b"c", "old/x.html": b"x"}, output)
+    (output / "stray.txt").write_bytes(b"left by hand")
+    result = write_tree({"index.html": b"home", "a/index.html": b"A", "new.html": b"n"}, output)
+    assert tree(output) == {"index.html": b"home", "a/index.html": b"A", "new.html": b"n"}
+    assert (result.written, result.unchanged, result.removed) == (2, 1, 3)
+    assert not (output / "old").exists() and not (output / "a" / "b").exists(), "emptied folders are removed"
+
+
+def test_unchanged_files_keep_inode_and_mtime_changed_ones_do_not(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    write_tree({"same.html": b"same bytes", "grows.html": b"short", "edited.html": b"abc"}, output)
+    before = {name: identity(output / name) for name in ("same.html", "grows.html", "edited.html")}
+    write_tree({"same.html": b"same bytes", "grows.html": b"much longer now", "edited.html": b"abd"}, output)
+    assert identity(output / "same.html") == before["same.html"]
+    assert identity(output / "grows.html") != before["grows.html"]
+    assert identity(output / "edited.html") != before["edited.html"], "same size, different bytes is still a change"
+    assert (output / "edited.html").read_bytes() == b"abd"
+
+
+def test_leftover_partial_file_from_a_crash_is_removed(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    write_tree({"page.html": b"one"}, output)
+    (output / f"page.html{PARTIAL_SUFFIX}").write_bytes(b"half a pa")
+    write_tree({"page.html": b"two"}, output)
+    assert tree(output) == {"page.html": b"two"}
+
+
+def test_a_file_can_become_a_folder_between_builds(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    write_tree({"about": b"a file"}, output)
+    write_tree({"about/index.html": b"now a page"}, output)
+    assert tree(output) == {"about/index.html": b"now a page"}
+    write_tree({"about": b"a file again"}, output)
+    assert tree(output) == {"about": b"a file again"}
+
+
+def test_paths_that_escape_or_collide_are_refused() -> None:
+    errors = check_paths(["ok/index.html", "../outside.html", "/etc/passwd", "a\\b.html", "tags", "tags/index.html"])
+    messages = [str(error) for error in errors]
+    assert [message.split("'")[1] for message in messages] == ["../outside.html", "/etc/passwd", "a\\b.html", "tags"]
+    assert "leave the output folder" in messages[0] and "needs it to be a folder" in messages[3]
+    assert all(message.startswith("output: refusing to write") for message in messages)
+
+
+def test_rebuild_after_one_edit_rewrites_few_files(basic: Path) -> None:
+    first = build_into(basic)
+    assert first.written is not None and first.written.unchanged == 0
+    unchanged_page = basic / "output" / "good-habits" / "small-steps" / "index.html"
+    before = identity(unchanged_page)
+    lesson = basic / "lessons" / "retention" / "01-why-they-leave.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    second = build_into(basic)
+    assert second.written is not None
+    assert "One more line." in (basic / "output" / "retention" / "why-they-leave" / "index.html").read_text(encoding="utf-8")
+    assert identity(unchanged_page) == before
+    assert second.written.unchanged > second.written.written
+    assert sorted(path.name for path in basic.iterdir()) == sorted({".lessonpress", "lessonpress.toml", "lessons", "output"})
