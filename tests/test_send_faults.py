@@ -10,6 +10,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from lessonpress.cli import main
 from lessonpress.ledger import Ledger
 from test_send_support import LESSON, NOW, SECRET, Recorder, make_site, many, pause, run_send, smtp_server, write_list
 
@@ -153,6 +157,8 @@ def test_permanent_failures_are_listed_and_transient_ones_wait_for_the_next_run(
     assert "deferred 1 (retried on the next run)" in first.summary()
     assert (second.sent, second.already_sent, len(second.failed), len(second.deferred)) == (1, 2, 1, 0)
     assert handler.copies() == Counter({"reader0@example.org": 1, "reader2@example.org": 1, "reader3@example.org": 1})
+    shown = CliRunner().invoke(main, ["-C", str(root), "sends", LESSON])
+    assert "failed: retention/why-customers-leave to reader1@example.org (1 attempt): 550 5.1.1 No such mailbox here" in shown.output
 
 
 def _sender(root: Path, listed: Path, port: int, *extra: str) -> subprocess.Popen[str]:
@@ -184,14 +190,15 @@ def test_a_sender_killed_with_sigkill_resumes_without_second_copies(tmp_path: Pa
     assert f"uncertain {len(uncertain)} in" in out
 
 
-def test_ctrl_c_finishes_the_message_in_hand_and_leaves_nothing_uncertain(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_finishes_the_message_in_hand_and_leaves_nothing_uncertain(tmp_path: Path, stop: signal.Signals) -> None:
     root = make_site(tmp_path)
     listed = write_list(tmp_path / "list.csv", many(16))
     handler = Slow()
     with smtp_server(handler) as settings:
         stopped = _sender(root, listed, settings.port)
         assert handler.wait_for(4), stopped.communicate()
-        stopped.send_signal(signal.SIGINT)
+        stopped.send_signal(stop)
         out, err = stopped.communicate(timeout=60)
         assert stopped.returncode == 130, err
         assert "interrupted: run the same command again to resume" in out

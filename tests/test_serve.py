@@ -23,7 +23,7 @@ from lessonpress.serve import DevServer
 REPO = Path(__file__).resolve().parents[1]
 LESSON = "lessons/retention/02-the-first-ninety-days.md"
 PAGE = "/retention/the-first-ninety-days/"
-DEADLINE = 20.0
+DEADLINE = 30.0
 
 
 def copy_example_site(target: Path) -> Path:
@@ -223,6 +223,8 @@ def test_cli_serves_then_stops_cleanly_on_ctrl_c(site: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-c", "from lessonpress.cli import main; main()", "-C", str(site), "serve", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell without job control starts background jobs with Ctrl-C ignored; a terminal does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         url = ""
@@ -250,3 +252,44 @@ def test_email_previews_are_rendered_when_asked_for(server: DevServer) -> None:
     status, headers, body = fetch(server.url + "email/retention/the-first-ninety-days.txt")
     assert status == 200 and headers["Content-Type"].startswith("text/plain") and "THE FIRST NINETY DAYS" in body.upper()
     assert fetch(server.url + "email/retention/no-such-lesson.html")[0] == 404
+
+
+def test_config_and_a_theme_folder_created_while_serving_are_watched(server: DevServer, site: Path) -> None:
+    replace_in(site / "lessonpress.toml", 'title = "The Retention Letter"', 'title = "The Renamed Letter"')
+    eventually(lambda: "The Renamed Letter" in fetch(server.url)[2], "a config change is served")
+    static = site / "themes/default/static"
+    static.mkdir(parents=True)  # themes/ did not exist when the server started
+    (static / "extra.css").write_text("body { color: teal; }\n", encoding="utf-8")
+    eventually(lambda: fetch(server.url + "static/extra.css")[0] == 200, "a new theme file is served")
+    assert fetch(server.url + "static/extra.css")[1]["Content-Type"].startswith("text/css")
+
+
+@pytest.mark.parametrize(
+    ("relative", "kind"),
+    [
+        ("lessons/retention/02-x.md", "lesson"),
+        ("lessons/retention/chart.png", "lesson"),
+        ("themes/default/lesson.html", "theme"),
+        ("data/polls.csv", "data"),
+        ("lessonpress.toml", "config"),
+        ("output/index.html", None),
+        (".lessonpress/cache/parse.sqlite3", None),
+        ("lessons/retention/.02-x.md.swp", None),
+        ("lessons/retention/02-x.md~", None),
+        ("lessons/retention/4913", None),
+        ("README.md", None),
+    ],
+)
+def test_watch_events_are_classified_by_kind(tmp_path: Path, relative: str, kind: str | None) -> None:
+    from lessonpress.watch import classify
+
+    assert classify(tmp_path, str(tmp_path / relative)) == kind
+
+
+def test_a_save_that_changes_nothing_sends_no_reload(server: DevServer, site: Path) -> None:
+    before = server.live.snapshot.number
+    lesson = site / LESSON
+    lesson.write_bytes(lesson.read_bytes())  # saved without edits
+    replace_in(site / "lessons/retention/01-why-customers-leave.md", "\n---\n", "\n---\n\n")  # a blank line changes no output
+    eventually(lambda: server.live.snapshot.change is not None, "the saves were rebuilt")
+    assert server.live.snapshot.number == before

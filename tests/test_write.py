@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from conftest import build_into
 
-from lessonpress.write import PARTIAL_SUFFIX, check_paths, write_tree
+from lessonpress.cli import main
+from lessonpress.write import check_paths, write_tree
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -39,12 +42,18 @@ def test_unchanged_files_keep_inode_and_mtime_changed_ones_do_not(tmp_path: Path
     assert (output / "edited.html").read_bytes() == b"abd"
 
 
-def test_leftover_partial_file_from_a_crash_is_removed(tmp_path: Path) -> None:
+def test_a_write_that_dies_midway_leaves_the_previous_tree_whole(tmp_path: Path) -> None:
     output = tmp_path / "out"
-    write_tree({"page.html": b"one"}, output)
-    (output / f"page.html{PARTIAL_SUFFIX}").write_bytes(b"half a pa")
-    write_tree({"page.html": b"two"}, output)
-    assert tree(output) == {"page.html": b"two"}
+    write_tree({"index.html": b"old home", "a.html": b"old a"}, output)
+
+    class Exploding(bytes):
+        def __len__(self) -> int:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_tree({"a.html": b"new a", "index.html": Exploding(b"new home")}, output)
+    assert tree(output) == {"index.html": b"old home", "a.html": b"old a"}
+    assert [path.name for path in tmp_path.iterdir()] == ["out"], "no staging folder is left behind"
 
 
 def test_a_file_can_become_a_folder_between_builds(tmp_path: Path) -> None:
@@ -77,3 +86,12 @@ def test_rebuild_after_one_edit_rewrites_few_files(basic: Path) -> None:
     assert identity(unchanged_page) == before
     assert second.written.unchanged > second.written.written
     assert sorted(path.name for path in basic.iterdir()) == sorted({".lessonpress", "lessonpress.toml", "lessons", "output"})
+
+
+@pytest.mark.parametrize("target", [".", "..", "lessons/retention", ".lessonpress"])
+def test_an_output_folder_holding_the_sources_is_refused(basic: Path, target: str) -> None:
+    before = tree(basic)
+    result = CliRunner().invoke(main, ["--site", str(basic), "build", "--output", str(basic / target)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "output: refusing to write into" in result.stderr and "choose a folder outside lessons/" in result.stderr
+    assert tree(basic) == before, "nothing was written or removed"

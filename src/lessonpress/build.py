@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import load_config
+from jinja2 import Environment
+
+from .config import SiteConfig, load_config
 from .emails import render_emails, size_warnings
 from .errors import BuildFailed, SourceError
-from .feeds import render_feeds
-from .model import BuildOptions, Site, assemble
+from .feeds import feed_renderers, render_feeds
+from .model import BuildOptions, LinkResolver, Site, assemble
 from .polls_data import read_poll_results
-from .read import read_sources
-from .site import render_site
+from .read import Sources, read_sources
+from .site import Renderer, page_renderers, render_site
 from .themes import make_environment, theme_error
-from .write import WriteResult, check_paths, write_tree
+from .topics_select import plan_topics
+from .write import WriteResult, check_paths, output_error, write_tree
 
 
 @dataclass(frozen=True)
@@ -39,20 +43,44 @@ class BuildResult:
         )
 
 
-def render(root: Path, options: BuildOptions, *, with_emails: bool = True) -> tuple[Site, dict[str, bytes], list[SourceError]]:
-    """Read, assemble and render a site into memory; raise `BuildFailed` with every error found."""
+def prepare(
+    root: Path,
+    options: BuildOptions,
+    *,
+    read: Callable[[SiteConfig], Sources] = read_sources,
+    environment: Callable[[SiteConfig], Environment] = make_environment,
+    links: LinkResolver | None = None,
+) -> tuple[Site, Environment, list[SourceError]]:
+    """Read and assemble a site and give it its template environment; raise `BuildFailed` with every error found."""
     config, warnings = load_config(root)
-    sources = read_sources(config)
+    sources = read(config)
     warnings += sources.warnings
     poll_results, results_errors = read_poll_results(config)
-    site, errors = assemble(config, list(sources.lessons), list(sources.series), sources.assets, options, poll_results)
-    errors = list(sources.errors) + results_errors + errors
+    topics = plan_topics(config, sources.lessons, poll_results)
+    site, errors = assemble(config, list(topics.lessons), list(sources.series), sources.assets, options, poll_results, topics.asked(), links)
+    site = replace(site, topics=topics.board(site.issues))
+    errors = list(sources.errors) + results_errors + list(topics.errors) + errors
     problem = theme_error(config)
     if problem:
         errors.append(SourceError("lessonpress.toml", 0, problem))
     if errors:
         raise BuildFailed(errors)
-    env = make_environment(config)
+    return site, environment(config), warnings
+
+
+def renderers(site: Site, env: Environment) -> dict[str, Renderer]:
+    """Every page and feed of the site, each as a function that renders it."""
+    return {**page_renderers(site, env), **feed_renderers(site, env)}
+
+
+def asset_files(site: Site) -> dict[str, bytes]:
+    """The files under lessons/ that are copied beside the pages, by output path."""
+    return {asset: (site.config.lessons_dir / asset).read_bytes() for asset in site.assets}
+
+
+def render(root: Path, options: BuildOptions, *, with_emails: bool = True) -> tuple[Site, dict[str, bytes], list[SourceError]]:
+    """Read, assemble and render a site into memory; raise `BuildFailed` with every error found."""
+    site, env, warnings = prepare(root, options)
     files = render_site(site, env)
     files.update(render_feeds(site, env))
     # The dev server leaves emails out (the costliest part) and renders one when it is asked for.
@@ -60,8 +88,7 @@ def render(root: Path, options: BuildOptions, *, with_emails: bool = True) -> tu
         emails = render_emails(site)
         files.update(emails)
         warnings += size_warnings(site, emails)
-    for asset in site.assets:
-        files[asset] = (config.lessons_dir / asset).read_bytes()
+    files.update(asset_files(site))
     path_errors = check_paths(list(files))
     if path_errors:
         raise BuildFailed(path_errors)
@@ -71,6 +98,9 @@ def render(root: Path, options: BuildOptions, *, with_emails: bool = True) -> tu
 def build(root: Path, options: BuildOptions | None = None, *, output: Path | None = None, write: bool = True) -> BuildResult:
     """Build the site in `root` into `output` (default `root/output`)."""
     started = time.perf_counter()
+    problem = output_error(output, root) if output is not None else None
+    if problem:
+        raise BuildFailed([problem])
     options = options or BuildOptions(now=datetime.now(timezone.utc))
     site, files, warnings = render(root, options)
     written = write_tree(files, output or site.config.output_dir) if write else None

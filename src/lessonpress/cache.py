@@ -23,11 +23,14 @@ FORMAT = "lessonpress-parse-cache/1"
 # version number must not be served results its new code would not produce.
 PARSER_MODULES = ("read.py", "frontmatter.py", "markdown.py", "model.py", "errors.py")
 
-Parsed = tuple["Lesson | SeriesInfo | None", list[SourceError], list[SourceError]]
+# What parsing one source returns: the value (None when it has errors), its errors, its warnings.
+Parsed = tuple[Lesson | SeriesInfo | None, list[SourceError], list[SourceError]]
 
 
 @dataclass(frozen=True)
 class CacheStats:
+    """What the cache did for one read of the sources."""
+
     hits: int
     misses: int  # includes entries found corrupt or stale and parsed again
     rejected: int  # entries present but unusable (checksum, format or unpickling failed)

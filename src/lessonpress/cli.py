@@ -7,18 +7,20 @@ from pathlib import Path
 
 import click
 
-# Commands load their module only when run, so `lessonpress --help` starts fast.
-COMMANDS: dict[str, str] = {
-    "build": "lessonpress.commands.build:build_command",
-    "polls": "lessonpress.commands.polls:polls_group",
-    "replies": "lessonpress.commands.replies:replies_command",
-    "email": "lessonpress.commands.email:email_command",
-    "serve": "lessonpress.commands.serve:serve_command",
-    "init": "lessonpress.commands.init:init_command",
-    "new": "lessonpress.commands.new:new_command",
-    "check": "lessonpress.commands.check:check_command",
-    "send": "lessonpress.commands.send:send_command",
-    "sends": "lessonpress.commands.sends:sends_command",
+# Commands load their module only when run, and `--help` lists them from the summaries here,
+# so `lessonpress --help` imports none of the library.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("lessonpress.commands.build:build_command", "Build the site, feeds and emails into output/."),
+    "check": ("lessonpress.commands.check:check_command", "Check every lesson before sending; --format json for editors."),
+    "email": ("lessonpress.commands.email:email_command", "Write or print one lesson as email (.eml, .html or .txt)."),
+    "init": ("lessonpress.commands.init:init_command", "Create a new site, ready to serve."),
+    "new": ("lessonpress.commands.new:new_command", "Create the next lesson of a series as a draft; print its path."),
+    "polls": ("lessonpress.commands.polls:polls_group", "Read readers' poll votes back from a mailbox."),
+    "replies": ("lessonpress.commands.replies:replies_command", "List readers' replies per lesson from a mailbox."),
+    "send": ("lessonpress.commands.send:send_command", "Send a lesson, or the due lessons of a course, over SMTP."),
+    "sends": ("lessonpress.commands.sends:sends_command", "Show the send ledger per lesson."),
+    "serve": ("lessonpress.commands.serve:serve_command", "Preview the site; rebuild and reload open pages on every save."),
+    "topics": ("lessonpress.commands.topics:topics_group", "The readers' topic backlog in data/topics.yml."),
 }
 
 
@@ -29,11 +31,14 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
+        if name not in COMMANDS:
             return None
-        module_name, attribute = target.split(":")
+        module_name, attribute = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in self.list_commands(ctx)])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -40,6 +40,7 @@ class PollConfig:
     address: str = ""
     endpoint: str = ""
     question: str = "Which of these should a future lesson cover?"
+    auto_topics: int = 3  # topics an automatic poll offers from data/topics.yml; 0 turns them off
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
         "address": (str, "address"),
         "endpoint": (str, "endpoint"),
         "question": (str, "question"),
+        "auto_topics": (int, "auto_topics"),
     },
 }
 
@@ -201,6 +203,8 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
     endpoint = sections["polls"].get("endpoint", "")
     if endpoint and ("{poll}" not in endpoint or "{choice}" not in endpoint):
         errors.append(SourceError(CONFIG_NAME, _line_of(text, "polls", "endpoint"), "[polls] endpoint must contain both {poll} and {choice}"))
+    if not 0 <= sections["polls"].get("auto_topics", 3) <= 6:
+        errors.append(SourceError(CONFIG_NAME, _line_of(text, "polls", "auto_topics"), "[polls] auto_topics must be 0 (no automatic polls) to 6"))
     if errors:
         raise BuildFailed(errors, warnings)
 

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
-from .drip import lesson_id
 from .errors import BuildFailed
-from .ledger import Ledger
+from .ledger import Ledger, lesson_id
 from .model import Issue
 from .smtp import Outcome, RateLimiter, SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber
@@ -77,7 +76,9 @@ class WorkQueue:
 
 
 @dataclass(frozen=True)
-class Settings:
+class DeliveryOptions:
+    """How to deliver: over which relay, how many sessions, how fast, how patiently."""
+
     smtp: SmtpSettings
     connections: int = 1
     rate: float | None = None
@@ -88,8 +89,8 @@ class Settings:
 class _Worker:
     """One SMTP session working through the shared queue."""
 
-    def __init__(self, work: WorkQueue, compose: Composer, ledger: Ledger, limiter: RateLimiter, settings: Settings, events: queue.Queue) -> None:
-        self.work, self.compose, self.ledger, self.limiter, self.settings, self.events = work, compose, ledger, limiter, settings, events
+    def __init__(self, work: WorkQueue, compose: Composer, ledger: Ledger, limiter: RateLimiter, options: DeliveryOptions, events: queue.Queue) -> None:
+        self.work, self.compose, self.ledger, self.limiter, self.options, self.events = work, compose, ledger, limiter, options, events
         self.session: smtplib.SMTP | None = None
 
     def run(self) -> None:
@@ -112,7 +113,7 @@ class _Worker:
             return Outcome("failed", f"could not be rendered: {error.format_message()}")
         try:
             if self.session is None:
-                self.session = connect(self.settings.smtp)
+                self.session = connect(self.options.smtp)
         except (smtplib.SMTPException, OSError) as error:
             return Outcome("retry", f"cannot connect: {error}", reconnect=True)
         self.limiter.wait()
@@ -127,23 +128,23 @@ class _Worker:
         if outcome.reconnect:
             close(self.session)
             self.session = None
-        if outcome.state == "retry" and job.attempt + 1 < self.settings.max_attempts:
+        if outcome.state == "retry" and job.attempt + 1 < self.options.max_attempts:
             self.ledger.mark(lesson, address, "queued", outcome.reply, attempt=True)
-            self.work.finish(replace(job, attempt=job.attempt + 1), self.settings.retry_delay * 2**job.attempt)
+            self.work.finish(replace(job, attempt=job.attempt + 1), self.options.retry_delay * 2**job.attempt)
             return
         self.ledger.mark(lesson, address, "queued" if outcome.state == "retry" else outcome.state, outcome.reply, attempt=True)
         self.work.finish()
         self.events.put(("outcome", outcome.state))
 
 
-def deliver_all(jobs: list[Job], make_composer: Callable[[], Composer], settings: Settings, ledger: Ledger, progress: Callable[[int], None]) -> bool:
-    """Deliver every job over `settings.connections` sessions; return True if stopped by Ctrl-C."""
+def deliver_all(jobs: list[Job], make_composer: Callable[[], Composer], options: DeliveryOptions, ledger: Ledger, progress: Callable[[int], None]) -> bool:
+    """Deliver every job over `options.connections` sessions; return True if stopped by Ctrl-C."""
     work = WorkQueue(jobs)
-    limiter = RateLimiter(settings.rate)
+    limiter = RateLimiter(options.rate)
     events: queue.Queue = queue.Queue()
     workers = [
-        threading.Thread(target=_Worker(work, make_composer(), ledger, limiter, settings, events).run, name=f"smtp-{number}", daemon=True)
-        for number in range(min(settings.connections, len(jobs)))
+        threading.Thread(target=_Worker(work, make_composer(), ledger, limiter, options, events).run, name=f"smtp-{number}", daemon=True)
+        for number in range(min(options.connections, len(jobs)))
     ]
     for thread in workers:
         thread.start()
@@ -158,7 +159,9 @@ def deliver_all(jobs: list[Job], make_composer: Callable[[], Composer], settings
             else:
                 progress(1)
         except KeyboardInterrupt:
-            # Workers finish the message in hand, so no row is left in `sending` by a Ctrl-C.
+            if interrupted:
+                raise  # a second Ctrl-C quits now; a row caught in `sending` is reported `uncertain` next run
+            # Workers finish the message in hand, so no row is left in `sending` by one Ctrl-C.
             interrupted = True
             work.stop()
     for thread in workers:

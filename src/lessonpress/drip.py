@@ -7,13 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .errors import SourceError
+from .ledger import lesson_id
 from .model import Issue, Series
 from .subscribers import Subscriber
-
-
-def lesson_id(issue: Issue) -> str:
-    """The ledger's name for a lesson: its site path without the slash, e.g. `retention/why-customers-leave`."""
-    return issue.path.rstrip("/")
 
 
 def due_at(series: Series, index: int, subscriber: Subscriber) -> datetime:

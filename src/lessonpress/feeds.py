@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import cache, partial
 
 from feedgen.feed import FeedGenerator
 from jinja2 import Environment
@@ -62,19 +64,22 @@ def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str
     return rss, atom
 
 
-def render_feeds(site: Site, env: Environment) -> dict[str, bytes]:
-    """The site-wide feeds and one RSS and one Atom feed per series."""
+def feed_renderers(site: Site, env: Environment) -> dict[str, Callable[[], bytes]]:
+    """Map the path of the site-wide feeds and of one RSS and one Atom feed per series to a function that renders it."""
     config = site.config
-    files: dict[str, bytes] = {}
-    rss, atom = _feed(site, site.issues, env, title=config.title, description=config.description, path="")
-    files["feed.xml"], files["atom.xml"] = rss, atom
+    channels = [(site.issues, config.title, config.description, "")]
     for series in site.series:
         newest_first = tuple(sorted(series.issues, key=lambda issue: (issue.lesson.date, issue.lesson.source), reverse=True))
-        rss, atom = _feed(
-            site, newest_first, env,
-            title=f"{series.info.title} — {config.title}",
-            description=series.info.description or config.description,
-            path=series.path,
-        )
-        files[f"{series.path}feed.xml"], files[f"{series.path}atom.xml"] = rss, atom
-    return files
+        channels.append((newest_first, f"{series.info.title} — {config.title}", series.info.description or config.description, series.path))
+    renderers: dict[str, Callable[[], bytes]] = {}
+    for issues, title, description, path in channels:
+        # One feedgen run writes both formats: whichever is asked for first renders the pair.
+        pair = cache(partial(_feed, site, issues, env, title=title, description=description, path=path))
+        renderers[f"{path}feed.xml"] = lambda pair=pair: pair()[0]
+        renderers[f"{path}atom.xml"] = lambda pair=pair: pair()[1]
+    return renderers
+
+
+def render_feeds(site: Site, env: Environment) -> dict[str, bytes]:
+    """The site-wide feeds and one RSS and one Atom feed per series."""
+    return {path: render() for path, render in feed_renderers(site, env).items()}

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import SendFailed, SourceError
+from .model import Issue
 
 LEDGER_PATH = Path(".lessonpress") / "sends.sqlite"
 LOCK_PATH = Path(".lessonpress") / "send.lock"
@@ -39,6 +40,11 @@ class LedgerRow:
     attempts: int
     reply: str
     updated: str
+
+
+def lesson_id(issue: Issue) -> str:
+    """The ledger's name for a lesson: its site path without the slash, e.g. `retention/why-customers-leave`."""
+    return issue.path.rstrip("/")
 
 
 def _stamp() -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 from .config import Author, SiteConfig
 from .errors import SourceError
 from .polls_data import PollResults, results_for
+from .topics import TopicBoard, TopicStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 POLL_MARKER = "<!-- poll -->"
@@ -47,7 +48,8 @@ class Lesson:
     poll: Poll | None = None
     poll_results: str = ""
     show_write_ins: bool = False
-    covers: str = ""
+    covers: str = ""  # id of the backlog topic this lesson answers
+    no_poll: bool = False  # `poll: false`: no poll, not even one from the topic backlog
     links: tuple[tuple[str, int], ...] = ()  # relative links/images in the body, with their lines
 
     @property
@@ -92,6 +94,7 @@ class Issue:
     next_published: bool = False
     scheduled: bool = False  # shown only because the build includes future lessons
     results: PollResults | None = None  # readers' answers to an earlier poll, shown in this issue
+    asked: TopicStatus | None = None  # the backlog topic this lesson answers, with its votes
 
     @property
     def path(self) -> str:
@@ -137,6 +140,7 @@ class Site:
     issues: tuple[Issue, ...]  # newest first
     tags: tuple[Tag, ...]
     assets: tuple[str, ...]  # files under lessons/ copied beside the pages, posix relative to lessons/
+    topics: TopicBoard = TopicBoard()
 
 
 @dataclass(frozen=True)
@@ -151,10 +155,10 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "tag"
 
 
-def _is_published(lesson: Lesson, options: BuildOptions) -> bool:
+def _is_published(lesson: Lesson, future: bool, options: BuildOptions) -> bool:
     if lesson.draft and not options.include_drafts:
         return False
-    return options.include_future or lesson.date <= options.now
+    return options.include_future or not future
 
 
 def _author(site_author: Author, name: str) -> Author:
@@ -162,29 +166,83 @@ def _author(site_author: Author, name: str) -> Author:
     return site_author if not name or name == site_author.name else Author(name=name)
 
 
-def _resolve_links(
-    lesson: Lesson, html: str, by_source: dict[str, Lesson], assets: set[str], base: str
-) -> tuple[str, list[SourceError]]:
-    """Point relative links at lesson URLs and copied files; report the ones that lead nowhere."""
-    errors: list[SourceError] = []
+@dataclass(frozen=True)
+class _Link:
+    """One relative link of a lesson, with its target joined to the lesson's folder."""
+
+    target: str
+    line: int
+    joined: str  # site-relative, normalised
+    fragment: str
+    to_lesson: bool
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """One lesson's body with its links resolved, and what it was resolved from."""
+
+    links: tuple[tuple[str, int], ...]
+    body_html: str
+    joined: tuple[_Link, ...]
+    urls: tuple[str | None, ...]  # per link; None for one that leads nowhere
+    html: str
+    errors: tuple[SourceError, ...]
+
+
+def _joined_links(lesson: Lesson) -> tuple[_Link, ...]:
     folder = posixpath.dirname(lesson.source)
-    replacements: dict[str, str] = {}
+    links = []
     for target, line in lesson.links:
         path, _, fragment = target.partition("#")
-        joined = posixpath.normpath(posixpath.join(folder, path))
-        if path.endswith(".md"):
-            found = by_source.get(joined)
-            if found is None:
-                errors.append(SourceError(lesson.source, line, f"link to a missing lesson '{target}': check the file name"))
-                continue
-            replacements[target] = base + found.path + (f"#{fragment}" if fragment else "")
-        elif joined.startswith("lessons/") and joined[len("lessons/") :] in assets:
-            replacements[target] = base + joined[len("lessons/") :]
+        links.append(_Link(target, line, posixpath.normpath(posixpath.join(folder, path)), fragment, path.endswith(".md")))
+    return tuple(links)
+
+
+class LinkResolver:
+    """Point lessons' relative links at lesson URLs and copied files, remembering each lesson's result.
+
+    The dev server keeps one across rebuilds: a body is rewritten again only when its lesson's body
+    or links change or one of its links now leads elsewhere; `build` uses a fresh one per build.
+    """
+
+    def __init__(self) -> None:
+        self._resolved: dict[str, _Resolved] = {}
+
+    def resolve(self, lesson: Lesson, by_source: dict[str, Lesson], assets: set[str], base: str) -> tuple[str, tuple[SourceError, ...]]:
+        """Return the lesson's body with its links resolved, and the links that lead nowhere."""
+        done = self._resolved.get(lesson.source)
+        links = done.joined if done is not None and done.links == lesson.links else _joined_links(lesson)
+        urls = tuple(_url(link, by_source, assets, base) for link in links)
+        # Same body, same links, same URLs: the same rewritten body (string compares stop at identity).
+        if done is None or done.urls != urls or done.links != lesson.links or done.body_html != lesson.body_html:
+            done = self._resolved[lesson.source] = _resolve(lesson, links, urls)
+        return done.html, done.errors
+
+
+def _url(link: _Link, by_source: dict[str, Lesson], assets: set[str], base: str) -> str | None:
+    if link.to_lesson:
+        found = by_source.get(link.joined)
+        return None if found is None else base + found.path + (f"#{link.fragment}" if link.fragment else "")
+    if link.joined.startswith("lessons/") and link.joined[len("lessons/") :] in assets:
+        return base + link.joined[len("lessons/") :]
+    return None
+
+
+def _resolve(lesson: Lesson, links: tuple[_Link, ...], urls: tuple[str | None, ...]) -> _Resolved:
+    """Rewrite the body's links to their URLs; report the ones that lead nowhere."""
+    errors: list[SourceError] = []
+    replacements: dict[str, str] = {}
+    for link, url in zip(links, urls):
+        if url is not None:
+            replacements[link.target] = url
+        elif link.to_lesson:
+            errors.append(SourceError(lesson.source, link.line, f"link to a missing lesson '{link.target}': check the file name"))
         else:
-            errors.append(SourceError(lesson.source, line, f"link to a missing file '{target}': put the file under lessons/ or fix the path"))
+            errors.append(SourceError(lesson.source, link.line, f"link to a missing file '{link.target}': put the file under lessons/ or fix the path"))
+    html = lesson.body_html
     for target, url in replacements.items():
         html = html.replace(f'href="{target}"', f'href="{url}"').replace(f'src="{target}"', f'src="{url}"')
-    return html, errors
+    return _Resolved(lesson.links, lesson.body_html, links, urls, html, tuple(errors))
 
 
 def assemble(
@@ -194,6 +252,8 @@ def assemble(
     assets: tuple[str, ...],
     options: BuildOptions,
     poll_results: dict[str, PollResults] | None = None,
+    asked: dict[str, TopicStatus] | None = None,
+    links: LinkResolver | None = None,
 ) -> tuple[Site, list[SourceError]]:
     """Place lessons in their series in course order; return the site and any problems."""
     errors: list[SourceError] = []
@@ -201,6 +261,9 @@ def assemble(
     asset_set = set(assets)
     infos = {info.slug: info for info in series_infos}
     base = config.base_path
+    links = LinkResolver() if links is None else links
+    poll_results = poll_results or {}
+    asked = asked or {}
 
     seen_paths: dict[str, Lesson] = {}
     for lesson in sorted(lessons, key=lambda item: item.source):
@@ -210,22 +273,27 @@ def assemble(
         else:
             seen_paths[lesson.path] = lesson
 
+    # Grouped once and walked by index: filtering all lessons per series, slicing the course per
+    # lesson and hashing whole lessons for membership made assemble quadratic in a series' length.
+    by_series: dict[str, list[Lesson]] = {slug: [] for slug in infos}
+    for lesson in lessons:
+        course = by_series.setdefault(lesson.series, [])  # a series of drafts only still gets its page
+        if options.include_drafts or not lesson.draft:
+            course.append(lesson)
     all_series: list[Series] = []
-    for slug in sorted({lesson.series for lesson in lessons} | set(infos)):
+    for slug in sorted(by_series):
         info = infos.get(slug) or SeriesInfo(slug=slug, title=slug.replace("-", " ").title())
-        course = sorted(
-            (lesson for lesson in lessons if lesson.series == slug and (options.include_drafts or not lesson.draft)),
-            key=lambda item: (item.order, item.date, item.source),
-        )
-        # A set: membership is tested per lesson, and a list made assemble quadratic (12 s at 2,000 lessons).
-        published = {lesson for lesson in course if _is_published(lesson, options)}
+        course = sorted(by_series[slug], key=lambda item: (item.order, item.date, item.source))
+        # Compared once per lesson: each comparison of datetimes in two zones looks up both offsets.
+        future = [lesson.date > options.now for lesson in course]
+        published = [_is_published(lesson, later, options) for lesson, later in zip(course, future)]
         issues: list[Issue] = []
+        previous: Lesson | None = None  # the nearest earlier published lesson of the course
         for index, lesson in enumerate(course):
-            if lesson not in published:
+            if not published[index]:
                 continue
-            html, link_errors = _resolve_links(lesson, lesson.body_html, by_source, asset_set, base)
+            html, link_errors = links.resolve(lesson, by_source, asset_set, base)
             errors.extend(link_errors)
-            previous = next((item for item in reversed(course[:index]) if item in published), None)
             following = course[index + 1] if index + 1 < len(course) else None
             issues.append(
                 Issue(
@@ -239,23 +307,32 @@ def assemble(
                     reply_prompt=lesson.reply_prompt or info.reply_prompt or config.reply_prompt,
                     previous=previous,
                     next=following,
-                    next_published=following in published if following else False,
-                    scheduled=lesson.date > options.now,
-                    results=results_for(lesson, previous, poll_results or {}),
+                    next_published=published[index + 1] if following else False,
+                    scheduled=future[index],
+                    results=results_for(lesson, previous, poll_results),
+                    asked=asked.get(lesson.source),
                 )
             )
-        upcoming = tuple(lesson for lesson in course if lesson not in published)
+            previous = lesson
+        upcoming = tuple(lesson for lesson, out in zip(course, published) if not out)
         all_series.append(Series(info=info, issues=tuple(issues), upcoming=upcoming))
 
     newest_first = tuple(
         sorted((issue for series in all_series for issue in series.issues), key=lambda issue: (issue.lesson.date, issue.lesson.source), reverse=True)
     )
+    # One pass over the issues: a tag's issues stay newest first, each issue once however many of its tags share a slug.
     tag_names: dict[str, str] = {}
+    tagged: dict[str, list[Issue]] = {}
+    slug_of: dict[str, str] = {}  # a few dozen tag names over thousands of lessons: slugify each once
     for issue in newest_first:
+        slugs: dict[str, str] = {}
         for name in issue.lesson.tags:
-            tag_names.setdefault(slugify(name), name)
-    tags = tuple(
-        Tag(slug=slug, name=tag_names[slug], issues=tuple(issue for issue in newest_first if slug in {slugify(name) for name in issue.lesson.tags}))
-        for slug in sorted(tag_names)
-    )
+            slug = slug_of.get(name)
+            if slug is None:
+                slug = slug_of[name] = slugify(name)
+            slugs.setdefault(slug, name)
+        for slug, name in slugs.items():
+            tag_names.setdefault(slug, name)
+            tagged.setdefault(slug, []).append(issue)
+    tags = tuple(Tag(slug=slug, name=tag_names[slug], issues=tuple(tagged[slug])) for slug in sorted(tag_names))
     return Site(config=config, series=tuple(all_series), issues=newest_first, tags=tags, assets=assets), errors

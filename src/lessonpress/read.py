@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,9 @@ LESSON_KEYS = (
 )
 SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "cadence")
 POLL_KEYS = ("question", "options", "write_in", "id")
-# Relative link targets in Markdown: [text](target) and ![alt](target), not absolute URLs or anchors.
 # Below this many cache misses, starting worker processes costs more than it saves (see bench/README.md).
 MIN_POOL_FILES = 32
+# Relative link targets in Markdown: [text](target) and ![alt](target), not absolute URLs or anchors.
 RELATIVE_LINK = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^)\s>]+)>?")
 
 
@@ -186,6 +187,7 @@ def parse_lesson(
         draft=front.values.get("draft") is True,
         poll=poll,
         show_write_ins=front.values.get("show_write_ins") is True,
+        no_poll=front.values.get("poll") is False,
         links=_relative_links(front.body, front.body_line),
         **fields,
     )
@@ -237,8 +239,9 @@ def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question:
     # One contiguous chunk per worker, so each worker builds one Markdown converter.
     size = -(-len(files) // workers)
     chunks = [files[start : start + size] for start in range(0, len(files), size)]
-    # fork is the cheap start; with other threads running (the dev server) it could copy a held lock.
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 else None
+    # fork is the cheap start, but with other threads running (the dev server) it could copy a held lock.
+    methods = multiprocessing.get_all_start_methods()
+    method = "fork" if "fork" in methods and threading.active_count() == 1 else "forkserver" if "forkserver" in methods else "spawn"
     with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context(method)) as pool:
         results = pool.map(_parse_chunk, chunks, [timezone] * len(chunks), [default_question] * len(chunks))
         return [parsed for chunk in results for parsed in chunk]
@@ -262,35 +265,60 @@ def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]]) -> tuple[l
     return [found[key] for key in keys], CacheStats(hits=len(files) - len(missing), misses=len(missing), rejected=rejected)
 
 
-def read_sources(config: SiteConfig) -> Sources:
-    """Read every file under `lessons/`; never writes there."""
-    root = config.root
+def _walk(folder: str, relative: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], os.DirEntry[str]]]:
+    """Yield the files under `folder` as (parts relative to it, entry), depth first in name order (the order of sorted paths); skip hidden ones."""
+    with os.scandir(folder) as scan:
+        entries = sorted(scan, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            # Like Path.rglob: a linked folder is not entered.
+            if not entry.is_symlink():
+                yield from _walk(entry.path, (*relative, entry.name))
+            continue
+        yield (*relative, entry.name), entry
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """The files under `lessons/`: sources to parse (with their entry, to stat when needed), assets to copy, misplaced files."""
+
+    sources: tuple[tuple[str, str, os.DirEntry[str]], ...]  # source, file system path, entry
+    assets: tuple[str, ...]
+    errors: tuple[SourceError, ...]
+
+
+def _list_sources(config: SiteConfig) -> _Listing:
+    # Strings, not Path objects: at thousands of files pathlib's parsing was most of a dev-server rebuild.
     lessons_dir = config.lessons_dir
+    prefix = lessons_dir.relative_to(config.root).as_posix() + "/"
     errors: list[SourceError] = []
     assets: list[str] = []
-    if not lessons_dir.is_dir():
-        return Sources((), (), (), (SourceError("lessons", 0, "folder not found: create lessons/<series>/01-first-lesson.md"),), ())
-    files: list[tuple[str, bytes]] = []
-    for path in sorted(lessons_dir.rglob("*")):
-        if path.is_dir() or any(part.startswith(".") for part in path.relative_to(lessons_dir).parts):
+    sources: list[tuple[str, str, os.DirEntry[str]]] = []
+    for parts, entry in _walk(str(lessons_dir)):
+        relative = "/".join(parts)
+        source = prefix + relative
+        if not entry.name.endswith(".md"):
+            if len(parts) >= 2:
+                assets.append(relative)
             continue
-        relative = path.relative_to(lessons_dir)
-        source = path.relative_to(root).as_posix()
-        if path.suffix != ".md":
-            if len(relative.parts) >= 2:
-                assets.append(relative.as_posix())
-            continue
-        if len(relative.parts) != 2:
+        if len(parts) != 2:
             errors.append(SourceError(source, 0, "lessons live one folder deep: move it to lessons/<series>/NN-slug.md"))
             continue
-        folder = relative.parts[0]
+        folder = parts[0]
         if not SLUG_PATTERN.match(folder) or folder in RESERVED_SERIES:
             errors.append(SourceError(source, 0, f"series folder '{folder}' must be lowercase letters, digits and hyphens and not one of {', '.join(sorted(RESERVED_SERIES))}: rename the folder"))
             continue
-        files.append((source, path.read_bytes()))
-    results, stats = _parse_cached(config, files)
+        sources.append((source, entry.path, entry))
+    return _Listing(tuple(sources), tuple(assets), tuple(errors))
+
+
+def _sources(listing: _Listing, results: list[Parsed], stats: CacheStats) -> Sources:
+    """Sort parse results into lessons and series, after the listing's own errors."""
     lessons: list[Lesson] = []
     series: list[SeriesInfo] = []
+    errors = list(listing.errors)
     warnings: list[SourceError] = []
     for value, found_errors, found_warnings in results:
         if isinstance(value, Lesson):
@@ -299,4 +327,95 @@ def read_sources(config: SiteConfig) -> Sources:
             series.append(value)
         errors.extend(found_errors)
         warnings.extend(found_warnings)
-    return Sources(tuple(lessons), tuple(series), tuple(assets), tuple(errors), tuple(warnings), stats)
+    return Sources(tuple(lessons), tuple(series), listing.assets, tuple(errors), tuple(warnings), stats)
+
+
+def _missing_folder() -> Sources:
+    return Sources((), (), (), (SourceError("lessons", 0, "folder not found: create lessons/<series>/01-first-lesson.md"),), ())
+
+
+def read_sources(config: SiteConfig) -> Sources:
+    """Read every file under `lessons/`; never writes there."""
+    if not config.lessons_dir.is_dir():
+        return _missing_folder()
+    listing = _list_sources(config)
+    files = [(source, Path(path).read_bytes()) for source, path, _ in listing.sources]
+    results, stats = _parse_cached(config, files)
+    return _sources(listing, results, stats)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A source as last read: what its stat said, its bytes and what parsing them gave."""
+
+    stat: tuple[int, int, int]  # inode, size, mtime in ns
+    raw: bytes
+    parsed: Parsed
+
+
+def _stat_key(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _folder_stats(lessons_dir: str) -> dict[str, tuple[int, int, int]]:
+    """Stat each series folder: its mtime changes when a file in it is created, removed or renamed over."""
+    folders = {}
+    with os.scandir(lessons_dir) as scan:
+        for entry in scan:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    folders[entry.name] = _stat_key(entry.stat())
+            except FileNotFoundError:  # removed while listed: its files are gone from the listing too
+                continue
+    return folders
+
+
+class SourceReader:
+    """Read sources again and again in one process (the dev server): only files that changed are read and parsed."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, _Seen] = {}
+        self._folders: dict[str, tuple[int, int, int]] = {}
+        self._settings: tuple[str, str] | None = None
+
+    def read(self, config: SiteConfig, changed: frozenset[str] = frozenset()) -> Sources:
+        """Read like `read_sources`; a file is read again when the watcher reported it (`changed`, site-relative) or its stat differs.
+
+        Only files in a folder whose stat changed are stat-checked: an edit in place is reported by
+        the watcher, and a save by rename (most editors), a new or a removed file changes the folder.
+        """
+        if not config.lessons_dir.is_dir():
+            return _missing_folder()
+        settings = (config.timezone, config.polls.question)
+        if settings != self._settings:
+            self._seen, self._folders, self._settings = {}, {}, settings  # the same bytes parse differently now
+        # Stat the folders before listing them: a change made during the listing shows in the next read.
+        folders = _folder_stats(str(config.lessons_dir))
+        unchanged = {folder for folder, key in folders.items() if self._folders.get(folder) == key}
+        listing = _list_sources(config)
+        stats: dict[str, tuple[int, int, int]] = {}  # of the files stat-checked in this read
+        files = []
+        for source, path, entry in listing.sources:
+            seen = self._seen.get(source)
+            if seen is None or source in changed or source.rsplit("/", 2)[-2] not in unchanged:
+                stats[source] = _stat_key(entry.stat())
+                # Stat catches what the watcher missed; the watcher catches a same-size save within one timestamp tick.
+                if seen is None or source in changed or seen.stat != stats[source]:
+                    files.append((source, Path(path).read_bytes()))
+                    continue
+            files.append((source, seen.raw))
+        if not self._seen:
+            # Start from the disk cache, and leave it warm for the next build.
+            results, cache_stats = _parse_cached(config, files)
+        else:
+            fresh = [index for index, (source, raw) in enumerate(files) if source not in self._seen or self._seen[source].raw != raw]
+            parsed = dict(zip(fresh, _parse_many([files[index] for index in fresh], *settings)))
+            results = [parsed[index] if index in parsed else self._seen[source].parsed for index, (source, _) in enumerate(files)]
+            cache_stats = CacheStats(hits=len(files) - len(fresh), misses=len(fresh), rejected=0)
+        # A file not stat-checked kept its bytes, so its parse result too: keep its record as it was.
+        self._seen = {
+            source: _Seen(stats[source], raw, result) if source in stats else self._seen[source]
+            for (source, raw), result in zip(files, results)
+        }
+        self._folders = folders
+        return _sources(listing, results, cache_stats)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import smtplib
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -12,15 +13,16 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlencode
 
 from .build import render
-from .drip import lesson_id, plan_course
+from .drip import plan_course
 from .emails import Mailer, Recipient
 from .errors import SendFailed, SourceError
-from .ledger import Ledger, LedgerRow, send_lock
-from .model import BuildOptions, Issue, Site
-from .delivery import Job, Settings, deliver_all
+from .ledger import Ledger, LedgerRow, lesson_id, send_lock
+from .model import BuildOptions, Issue, Series, Site
+from .delivery import DeliveryOptions, Job, deliver_all
 from .smtp import SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber, is_address, read_subscribers, read_suppressed
 
@@ -122,17 +124,17 @@ def resolve_lesson(site: Site, root: Path, wanted: str, now: datetime) -> Issue:
     issue = _find_lesson(site, root, wanted)
     if issue is not None:
         return issue
-    everything, _, _ = render(root, BuildOptions(now=now, include_drafts=True, include_future=True))
+    everything, _, _ = render(root, BuildOptions(now=now, include_drafts=True, include_future=True), with_emails=False)
     hidden = _find_lesson(everything, root, wanted)
     if hidden is None:
         known = ", ".join(lesson_id(item) for item in sorted(site.issues, key=lesson_id))
-        return _fail(wanted, f"no such lesson: give its file (lessons/SERIES/NN-slug.md) or SERIES/SLUG, one of: {known}")
+        _fail(wanted, f"no such lesson: give its file (lessons/SERIES/NN-slug.md) or SERIES/SLUG, one of: {known}")
     if hidden.lesson.draft:
-        return _fail(hidden.lesson.source, "is a draft: set draft: false before sending it")
-    return _fail(hidden.lesson.source, f"is dated {hidden.lesson.date.isoformat()}, in the future: send it on or after that date")
+        _fail(hidden.lesson.source, "is a draft: set draft: false before sending it")
+    _fail(hidden.lesson.source, f"is dated {hidden.lesson.date.isoformat()}, in the future: send it on or after that date")
 
 
-def _fail(path: str, message: str) -> Issue:
+def _fail(path: str, message: str) -> NoReturn:
     raise SendFailed([SourceError(path, 0, message)])
 
 
@@ -151,7 +153,7 @@ def send_test(request: SendRequest, settings: SmtpSettings, address: str) -> flo
     started = time.perf_counter()
     if not is_address(address):
         raise SendFailed([SourceError("--test-to", 0, f"'{address}' is not a plain email address like you@example.org")])
-    site, _, _ = render(request.root, BuildOptions(now=request.now))
+    site, _, _ = render(request.root, BuildOptions(now=request.now), with_emails=False)
     _check_site(site, request)
     issue = resolve_lesson(site, request.root, request.lesson, request.now)
     mailer = Mailer(site)
@@ -167,12 +169,32 @@ def send_test(request: SendRequest, settings: SmtpSettings, address: str) -> flo
     return time.perf_counter() - started
 
 
-def _open(settings: SmtpSettings):  # noqa: ANN202 - smtplib.SMTP, kept out of the signature on purpose
+def _open(settings: SmtpSettings) -> smtplib.SMTP:
     """Connect once up front, so a wrong host or password stops the run before any row changes."""
     try:
         return connect(settings)
     except Exception as error:  # noqa: BLE001 - every connection problem becomes one clear line
         raise SendFailed([SourceError(str(settings), 0, f"cannot connect or log in: {error}; check LESSONPRESS_SMTP_URL and LESSONPRESS_SMTP_PASSWORD")]) from None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What a run sends: one lesson, or the lessons of a course."""
+
+    what: str
+    lessons: tuple[str, ...]
+    issue: Issue | None = None
+    series: Series | None = None
+
+
+def _target(site: Site, request: SendRequest) -> _Target:
+    if not request.course:
+        issue = resolve_lesson(site, request.root, request.lesson, request.now)
+        return _Target(lesson_id(issue), (lesson_id(issue),), issue=issue)
+    series = next((item for item in site.series if item.info.slug == request.course), None)
+    if series is None:
+        raise SendFailed([SourceError(request.course, 0, f"no such series: use one of {', '.join(item.info.slug for item in site.series)}")])
+    return _Target(f"course {series.info.slug}", tuple(lesson_id(issue) for issue in series.issues), series=series)
 
 
 def _ignore(count: int) -> None:
@@ -188,70 +210,67 @@ def send(
     `planned` gets the number of messages this run will try, then `progress` one call per message done.
     """
     started = time.perf_counter()
-    root, now = request.root, request.now
-    site, _, _ = render(root, BuildOptions(now=now, include_future=bool(request.course)))
+    if request.list_path is None:
+        raise SendFailed([SourceError("--list", 0, "is required: give the subscriber CSV")])
+    # Messages are rendered per recipient below, so the build's own email files are not needed.
+    site, _, _ = render(request.root, BuildOptions(now=request.now, include_future=bool(request.course)), with_emails=False)
     _check_site(site, request)
-    if request.course:
-        series = next((item for item in site.series if item.info.slug == request.course), None)
-        if series is None:
-            raise SendFailed([SourceError(request.course, 0, f"no such series: use one of {', '.join(item.info.slug for item in site.series)}")])
-        what, lessons = f"course {series.info.slug}", [lesson_id(issue) for issue in series.issues]
-    else:
-        issue = resolve_lesson(site, root, request.lesson, now)
-        what, lessons = lesson_id(issue), [lesson_id(issue)]
-    assert request.list_path is not None
+    target = _target(site, request)
     suppressed = read_suppressed(request.suppress) if request.suppress else frozenset()
     listed = read_subscribers(request.list_path, site.config.tz, suppressed)
+    # Rows in these states are (re)sent by this run; `sent`, `failed` and, unless asked, `uncertain` are done.
+    again = {"queued"} | ({"uncertain"} if request.resend_uncertain else set())
 
     with ExitStack() as stack:
         if not request.dry_run:
-            stack.enter_context(send_lock(root))
-        ledger = Ledger.open(root, read_only=request.dry_run)
+            stack.enter_context(send_lock(request.root))
+        ledger = Ledger.open(request.root, read_only=request.dry_run)
         stack.callback(ledger.close)
         if not request.dry_run:
             ledger.recover()
-        before = {(row.lesson, row.email): row for row in ledger.rows(lessons)}
-        again = {"queued"} | ({"uncertain"} if request.resend_uncertain else set())
-        if request.course:
+        before = {(row.lesson, row.email): row for row in ledger.rows(target.lessons)}
+        if target.series is not None:
             handled = {pair for pair, row in before.items() if row.state not in again}
-            course = plan_course(series, listed.subscribers, handled, now, catch_up=request.catch_up, list_name=str(request.list_path))
-            deliveries, waiting, course_warnings = list(course.deliveries), course.waiting, course.warnings
+            course = plan_course(target.series, listed.subscribers, handled, request.now, catch_up=request.catch_up, list_name=str(request.list_path))
+            deliveries, waiting, more_warnings = course.deliveries, course.waiting, course.warnings
         else:
-            deliveries, waiting, course_warnings = [(issue, subscriber) for subscriber in listed.subscribers], 0, ()
-        pairs = [(lesson_id(issue), subscriber.key) for issue, subscriber in deliveries]
-        jobs = [Job(issue, subscriber) for issue, subscriber in deliveries if (lesson_id(issue), subscriber.key) not in before or before[lesson_id(issue), subscriber.key].state in again]
+            assert target.issue is not None
+            deliveries, waiting, more_warnings = tuple((target.issue, subscriber) for subscriber in listed.subscribers), 0, ()
+        jobs = [Job(issue, subscriber) for issue, subscriber in deliveries]
+        pairs = [job.key for job in jobs]
+        jobs = [job for job in jobs if job.key not in before or before[job.key].state in again]
         interrupted = False
-        planned(len(jobs))
         if request.dry_run:
+            planned(len(jobs))
             mailer = Mailer(site)
             for job in jobs:  # render every message, so a dry run finds what a real one would
-                compose(mailer, job.issue, job.subscriber, request.secret, now)
+                compose(mailer, job.issue, job.subscriber, request.secret, request.now)
                 progress(1)
         else:
             assert settings is not None
+            if jobs:
+                close(_open(settings))
             if request.resend_uncertain:
                 ledger.requeue_uncertain(pairs)
             ledger.enqueue(pairs)
-            if jobs:
-                close(_open(settings))
-            delivery = Settings(settings, request.connections, request.rate, request.retry_delay, request.max_attempts)
-            interrupted = deliver_all(jobs, lambda: _composer(site, request), delivery, ledger, progress)
-        after = {(row.lesson, row.email): row for row in ledger.rows(lessons)}
+            planned(len(jobs))
+            options = DeliveryOptions(settings, request.connections, request.rate, request.retry_delay, request.max_attempts)
+            interrupted = deliver_all(jobs, lambda: _composer(site, request), options, ledger, progress)
+        after = {(row.lesson, row.email): row for row in ledger.rows(target.lessons)}
 
-    planned = [after.get(pair) for pair in pairs]
-    rows = [row for row in planned if row is not None]
+    rows = [after[pair] for pair in pairs if pair in after]
     already = sum(1 for pair in pairs if pair in before and before[pair].state == "sent")
     return SendReport(
-        what=what,
+        what=target.what,
         planned=tuple((lesson_id(job.issue), job.subscriber.email) for job in jobs),
         sent=sum(1 for row in rows if row.state == "sent") - already,
         already_sent=already,
-        skipped=listed.skipped + len(course_warnings),
+        skipped=listed.skipped + len(more_warnings),
         failed=tuple(row for row in rows if row.state == "failed"),
         uncertain=tuple(row for row in rows if row.state == "uncertain"),
         deferred=tuple(row for row in rows if row.state == "queued" and not request.dry_run),
         waiting=waiting,
-        warnings=listed.warnings + tuple(course_warnings),
+        warnings=listed.warnings + tuple(more_warnings),
         seconds=time.perf_counter() - started,
         dry_run=request.dry_run,
         interrupted=interrupted,

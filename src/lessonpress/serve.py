@@ -9,21 +9,26 @@ import posixpath
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from jinja2 import TemplateError, TemplateSyntaxError
+from jinja2 import Environment, TemplateError, TemplateSyntaxError
 
-from .build import render
+from .build import asset_files, prepare, renderers
+from .config import SiteConfig
 from .emails import email_paths, render_emails
 from .errors import BuildFailed, SourceError, source_error
-from .model import BuildOptions, Site
+from .model import BuildOptions, LinkResolver, Site
+from .read import SourceReader
+from .site import Renderer, theme_static
+from .themes import make_environment
 from .watch import Change, Watcher
+from .write import check_paths
 
 EVENTS_PATH = "/__lessonpress/events"
 KEEPALIVE_SECONDS = 15.0
@@ -36,7 +41,41 @@ CONTENT_TYPES = {
     ".eml": "message/rfc822",
     ".svg": "image/svg+xml",
 }
+NOT_FOUND = b"<!doctype html><title>Not found</title><h1>Not found</h1>"
 FEED_TYPES = {"feed.xml": "application/rss+xml; charset=utf-8", "atom.xml": "application/atom+xml; charset=utf-8"}
+
+
+class Output(Mapping[str, bytes]):
+    """One build's files: copied files as bytes, pages and feeds rendered from that build's Site when first asked for."""
+
+    def __init__(self, copied: Mapping[str, bytes], rendered: Mapping[str, Renderer]) -> None:
+        self._copied = copied
+        self._renderers = rendered
+        # Each build has its own Output, so a page rendered once stays right until the next build replaces it.
+        self._done: dict[str, bytes] = {}
+
+    def __getitem__(self, path: str) -> bytes:
+        if path in self._copied:
+            return self._copied[path]
+        body = self._done.get(path)
+        if body is None:
+            # Two requests may render the same page at once: the same bytes, so the first stored wins.
+            body = self._done.setdefault(path, self._renderers[path]())
+        return body
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._copied or path in self._renderers
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._renderers
+        yield from self._copied
+
+    def __len__(self) -> int:
+        return len(self._renderers) + len(self._copied)
+
+    @property
+    def copied(self) -> Mapping[str, bytes]:
+        return self._copied
 
 
 @dataclass(frozen=True)
@@ -51,6 +90,7 @@ class Snapshot:
     warnings: tuple[SourceError, ...] = ()
     seconds: float = 0.0
     change: Change | None = None
+    environment: Environment | None = field(default=None, compare=False)
 
 
 class LiveSite:
@@ -63,36 +103,79 @@ class LiveSite:
         self._snapshot: Snapshot = Snapshot(0, MappingProxyType({}), "/")
         self._changed = threading.Condition()
         self._closed = False
+        # Rebuilds run one at a time (the watcher may fire during the first) and share what they read.
+        self._building = threading.Lock()
+        self._reader = SourceReader()
+        self._links = LinkResolver()
+        self._environment: tuple[SiteConfig, Environment] | None = None
 
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
+    def _environment_for(self, config: SiteConfig, change: Change | None) -> Environment:
+        """Keep the environment, and the templates it compiled, until the config or a theme file changes."""
+        kept = self._environment
+        if kept is None or kept[0] != config or change is None or "theme" in change.kinds:
+            env = make_environment(config)
+            # Compile the page templates now: a syntax error is the build's error, not a later request's.
+            # Email templates need the email environment's filters; emails render on request anyway.
+            for name in env.list_templates(filter_func=_is_page_template):
+                env.get_template(name)
+            kept = self._environment = (config, env)
+        return kept[1]
+
     def rebuild(self, change: Change | None = None) -> Snapshot:
-        """Render the whole site in memory (drafts and future lessons included) and swap it in."""
+        """Assemble the site (drafts and future lessons included) and swap it in; pages render when requested."""
+        with self._building:
+            return self._rebuild(change)
+
+    def _rebuild(self, change: Change | None) -> Snapshot:
         started = time.perf_counter()
         previous = self._snapshot
         options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=True, include_future=True)
-        files, base, site, errors, warnings = previous.files, previous.base_path, previous.site, (), ()
+        files, base, site, env, errors, warnings = previous.files, previous.base_path, previous.site, previous.environment, (), ()
+        changed = frozenset(change.paths) if change else frozenset()
         try:
-            site, rendered, found = render(self.root, options, with_emails=False)
-            files, base, warnings = MappingProxyType(rendered), site.config.base_path, tuple(found)
+            new_site, new_env, found = prepare(
+                self.root, options,
+                read=lambda config: self._reader.read(config, changed),
+                environment=lambda config: self._environment_for(config, change),
+                links=self._links,
+            )
+            copied = {**theme_static(new_site), **asset_files(new_site)}
+            rendered = renderers(new_site, new_env)
+            paths = [*rendered, *copied]
+            # The last good build's paths passed the check; checking thousands again costs more than the rest of a rebuild.
+            path_errors = [] if paths == list(previous.files) else check_paths(paths)
+            if path_errors:
+                raise BuildFailed(path_errors)
+            files, base, warnings = Output(MappingProxyType(copied), rendered), new_site.config.base_path, tuple(found)
+            site, env = new_site, new_env
         except BuildFailed as failure:
             errors = failure.errors
-        except TemplateError as error:
-            errors = (self._template_error(error),)
         except Exception as error:  # noqa: BLE001 - the server must outlive any one bad build
-            errors = (SourceError("lessonpress", 0, f"the build crashed ({type(error).__name__}: {error}); fix the last change or report this as a bug"),)
+            errors = (self.describe(error),)
+        # A save that changes no output (a touch, an undo) keeps the build number: no reload. Every page is
+        # rendered from the Site, the templates and the copied files, so equal ones render the same bytes.
+        same = (
+            previous.number > 0 and errors == previous.errors and site == previous.site and env is previous.environment
+            and isinstance(files, Output) and isinstance(previous.files, Output) and files.copied == previous.files.copied
+        )
         with self._changed:
-            self._snapshot = Snapshot(previous.number + 1, files, base, site, errors, warnings, time.perf_counter() - started, change)
+            number = previous.number if same else previous.number + 1
+            self._snapshot = Snapshot(number, files, base, site, errors, warnings, time.perf_counter() - started, change, env)
             self._changed.notify_all()
         self._report(self._snapshot)
         return self._snapshot
 
-    def _template_error(self, error: TemplateError) -> SourceError:
+    def describe(self, error: Exception) -> SourceError:
+        """Say what went wrong in a build or in rendering one of its pages."""
         if isinstance(error, TemplateSyntaxError) and error.filename:
             return source_error(self.root, Path(error.filename), error.lineno, f"template error: {error.message}")
-        return SourceError("themes", 0, f"template error: {error}")
+        if isinstance(error, TemplateError):
+            return SourceError("themes", 0, f"template error: {error}")
+        return SourceError("lessonpress", 0, f"the build crashed ({type(error).__name__}: {error}); fix the last change or report this as a bug")
 
     def wait_newer(self, seen: int, timeout: float) -> Snapshot | None:
         """Block until a build newer than `seen` is in place; None on timeout or close."""
@@ -109,6 +192,11 @@ class LiveSite:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+
+
+def _is_page_template(name: str) -> bool:
+    parts = name.split("/")
+    return name.endswith((".html", ".xml")) and "email" not in parts and "static" not in parts
 
 
 def reload_script(snapshot: Snapshot, server_id: str) -> str:
@@ -179,7 +267,12 @@ def make_handler(live: LiveSite) -> type[BaseHTTPRequestHandler]:
             if "\x00" in path or "\\" in path or ".." in segments or not path.startswith("/"):
                 self._send(400, "text/plain; charset=utf-8", b"bad path\n", send_body)
                 return
-            key, body, location = _lookup(snapshot, path)
+            try:
+                key, body, location = _lookup(snapshot, path)
+                missing = snapshot.files.get("404.html", NOT_FOUND) if key is None or body is None else NOT_FOUND
+            except Exception as error:  # noqa: BLE001 - pages render on request: a template's runtime error shows here
+                snapshot = replace(snapshot, errors=(live.describe(error),))
+                key, body, location, missing = None, None, None, NOT_FOUND
             if location:
                 self.send_response(301)
                 self.send_header("Location", location)
@@ -191,7 +284,6 @@ def make_handler(live: LiveSite) -> type[BaseHTTPRequestHandler]:
             if snapshot.errors and is_page:
                 self._send(200, CONTENT_TYPES[".html"], inject(overlay_page(snapshot.errors), script), send_body)
             elif key is None or body is None:
-                missing = snapshot.files.get("404.html", b"<!doctype html><title>Not found</title><h1>Not found</h1>")
                 self._send(404, CONTENT_TYPES[".html"], inject(missing, script), send_body)
             else:
                 self._send(200, content_type(key), inject(body, script) if is_page else body, send_body)

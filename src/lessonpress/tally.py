@@ -16,6 +16,7 @@ from .inbox import Inbox, Letter
 from .model import Poll
 from .polls_data import OptionResult, PollResults, results_path
 from .read import read_sources
+from .topics_select import planned_lessons
 
 # Reply and forward markers in the languages readers' clients use, and list tags like "[Retention]".
 _PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|rif|antw|r|enc|odp|doorst)(?:\[\d+\]|\(\d+\))?\s*[:：]|\[[^\]]*\])\s*", re.IGNORECASE)
@@ -165,8 +166,8 @@ def tally(inbox: Inbox, polls: list[Poll]) -> Tally:
 
 
 def site_polls(config: SiteConfig) -> list[Poll]:
-    """Every poll the site's lessons define, drafts and scheduled lessons included."""
-    return [lesson.poll for lesson in read_sources(config).lessons if lesson.poll is not None]
+    """Every poll of the site's lessons, their own or from the topic backlog, drafts and scheduled lessons included."""
+    return [lesson.poll for lesson in planned_lessons(config, read_sources(config).lessons) if lesson.poll is not None]
 
 
 def write_results(config: SiteConfig, results: tuple[PollResults, ...]) -> list[Path]:

@@ -50,6 +50,8 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True) -> Environm
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Each build makes a new environment, so re-checking template files on every include only costs stat calls.
+        auto_reload=False,
     )
     base = config.base_path
     env.filters["long_date"] = long_date

@@ -53,7 +53,8 @@ class _Collector(FileSystemEventHandler):
         self._watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
+        # A folder's "modified" only echoes a change to a file inside it, which has its own event.
+        if event.event_type in ("opened", "closed_no_write") or (event.is_directory and event.event_type == "modified"):
             return
         if event.is_directory and event.event_type == "created":
             self._watcher.adopt(str(event.src_path))
@@ -83,6 +84,8 @@ class Watcher:
         folder = Path(path)
         if folder.parent.resolve() == self._root.resolve() and folder.name in WATCHED_FOLDERS:
             self._observer.schedule(self._handler, str(folder), recursive=True)
+            # Files may have landed in it before the watch began: a rebuild picks them up.
+            self._record(path, WATCHED_FOLDERS[folder.name])
 
     def start(self) -> None:
         """Start watching the config file and whichever watched folders exist."""
@@ -106,8 +109,10 @@ class Watcher:
     def notice(self, path: str) -> None:
         """Record a changed path (called from watchdog's thread)."""
         kind = classify(self._root, path)
-        if kind is None:
-            return
+        if kind is not None:
+            self._record(path, kind)
+
+    def _record(self, path: str, kind: str) -> None:
         with self._wake:
             self._pending[path] = kind
             self._last_event = time.monotonic()

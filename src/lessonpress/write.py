@@ -1,16 +1,14 @@
-"""Make the output folder hold exactly a `{path: bytes}` map, touching only files that changed."""
+"""Write a `{path: bytes}` map as the output folder: built aside, swapped in, unchanged files kept."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import SourceError
-
-# Suffix of a file being written; a leftover from a crash is not in any build, so the next one removes it.
-PARTIAL_SUFFIX = ".lessonpress-partial"
-
 
 @dataclass(frozen=True)
 class WriteResult:
@@ -32,27 +30,55 @@ def check_paths(paths: list[str]) -> list[SourceError]:
     return errors
 
 
+def output_error(output: Path, root: Path) -> SourceError | None:
+    """Refuse an output folder that holds the site's sources: writing it removes every file the build does not make."""
+    output, root = output.resolve(), root.resolve()
+    if root.is_relative_to(output) or output.is_relative_to(root / "lessons") or output.is_relative_to(root / ".lessonpress"):
+        return SourceError("output", 0, f"refusing to write into {output}: it holds the site's own files; choose a folder outside lessons/, such as output/")
+    return None
+
+
 def write_tree(files: dict[str, bytes], output: Path) -> WriteResult:
-    """Write changed files atomically one by one, remove files no longer built, leave the rest untouched."""
+    """Build the new tree beside `output`, then swap it in; a crash at any point leaves a whole tree."""
     output = output.resolve()
-    output.mkdir(parents=True, exist_ok=True)
-    existing = _file_sizes(output)
-    stale = sorted(set(existing) - set(files))
-    for path in stale:
-        (output / path).unlink()
-        _remove_empty_parents(output, output / path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    existing = _file_sizes(output) if output.is_dir() else {}
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=output.parent))
     written = unchanged = 0
-    for path in sorted(files):
-        data = files[path]
-        target = output / path
-        # Size first: only a file that could be equal is read back and compared.
-        if existing.get(path) == len(data) and target.read_bytes() == data:
-            # Unchanged files keep their inode and mtime, so rsync and browsers see no change.
-            unchanged += 1
-            continue
-        _replace(target, data)
-        written += 1
-    return WriteResult(written=written, unchanged=unchanged, removed=len(stale))
+    try:
+        made: set[Path] = set()
+        for path in sorted(files):
+            data = files[path]
+            target = staging / path
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            previous = output / path
+            # Size first: only a file that could be equal is read back and compared.
+            if existing.get(path) == len(data) and previous.read_bytes() == data:
+                # A hard link keeps the inode and mtime, so rsync and browsers see no change.
+                os.link(previous, target)
+                unchanged += 1
+            else:
+                target.write_bytes(data)
+                written += 1
+        _swap(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return WriteResult(written=written, unchanged=unchanged, removed=len(set(existing) - set(files)))
+
+
+def _swap(staging: Path, output: Path) -> None:
+    """Put `staging` in the place of `output` with two renames; the old tree is removed after."""
+    if not output.exists():
+        staging.rename(output)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
+    retired.rmdir()
+    output.rename(retired)
+    staging.rename(output)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 def _file_sizes(folder: Path) -> dict[str, int]:
@@ -68,21 +94,3 @@ def _file_sizes(folder: Path) -> dict[str, int]:
                 else:
                     found[prefix + entry.name] = entry.stat(follow_symlinks=False).st_size
     return found
-
-
-def _remove_empty_parents(output: Path, removed: Path) -> None:
-    for parent in removed.parents:
-        if parent == output:
-            return
-        try:
-            parent.rmdir()
-        except OSError:  # not empty: it still holds files of this build
-            return
-
-
-def _replace(target: Path, data: bytes) -> None:
-    """Write beside the target and rename over it, so a reader never sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + PARTIAL_SUFFIX)
-    partial.write_bytes(data)
-    os.replace(partial, target)

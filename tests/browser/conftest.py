@@ -26,6 +26,9 @@ ARTIFACTS = REPO / "test-artifacts" / "browser"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 # A fixed build moment keeps the set of published lessons the same whatever day the tests run.
 BUILD_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+# The example lesson: lesson 2 of its series, so it has a previous and a next lesson, a poll and a P.S.
+EXAMPLE_LESSON = "retention/the-first-ninety-days/"
+EXAMPLE_SOURCE = "lessons/retention/02-the-first-ninety-days.md"
 MOBILE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 BLOCKING_IMPACTS = ("serious", "critical")
@@ -137,6 +140,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
+    """Start Playwright's driver once, after checking Chromium and axe-core are there."""
     require_browser_tools()
     with sync_playwright() as driver:
         yield driver
@@ -144,6 +148,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Launch Debian's Chromium headless, once for the whole group."""
     chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
     yield chromium
     chromium.close()
@@ -160,14 +165,17 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
+    """A new tab in the test's context."""
     return context.new_page()
 
 
 def copy_site(destination: Path) -> Path:
-    """Copy the example site's config and lessons into `destination` and return it."""
+    """Copy the example site (config, lessons and, when there, poll results and topics in data/) into `destination`."""
     destination.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "lessonpress.toml", destination / "lessonpress.toml")
     shutil.copytree(REPO / "lessons", destination / "lessons")
+    if (REPO / "data").is_dir():
+        shutil.copytree(REPO / "data", destination / "data")
     return destination
 
 
@@ -200,11 +208,16 @@ def serious_violations(page: Page) -> list[dict]:
 
 
 def _is_page(url: str) -> bool:
+    """Say whether an internal URL is an HTML page to crawl rather than a file to fetch."""
     return urlsplit(url).path.endswith(("/", ".html"))
 
 
-def crawl(browser: Browser, base: str) -> SiteReport:
-    """Visit every internal page reachable from `base` at phone width; check each and run axe-core in it."""
+def crawl(browser: Browser, base: str, scope: str = "") -> SiteReport:
+    """Visit every page under `base + scope` reachable from there at phone width, check each and run axe-core in it.
+
+    Internal links that lead out of the scope are fetched without a browser and must answer 200.
+    """
+    start = base + scope
     ctx = browser.new_context(viewport=MOBILE)
     ctx.add_init_script(path=str(AXE_JS))  # compiled once per context, cheaper than injecting per page
     page = ctx.new_page()
@@ -219,8 +232,8 @@ def crawl(browser: Browser, base: str) -> SiteReport:
 
     pages: dict[str, PageReport] = {}
     anchors: list[tuple[str, str, str]] = []  # (from page, target page, fragment)
-    referrers: dict[str, str] = {base: base}
-    queue = [base]
+    referrers: dict[str, str] = {start: start}
+    queue = [start]
     while queue:
         url = queue.pop(0)
         if url in pages:
@@ -241,7 +254,7 @@ def crawl(browser: Browser, base: str) -> SiteReport:
                 if fragment:
                     anchors.append((url, target, fragment))
                 referrers.setdefault(target, url)
-                if _is_page(target):
+                if _is_page(target) and target.startswith(start):
                     queue.append(target)
         report.errors = list(errors)
 
@@ -270,8 +283,8 @@ def build_and_serve(serve: Callable[[Path], str]) -> Callable[[Path], str]:
 
 
 @pytest.fixture(scope="session")
-def crawl_site(browser: Browser) -> Callable[[str], SiteReport]:
-    """Return a function that crawls a served site from its base URL."""
+def crawl_site(browser: Browser) -> Callable[..., SiteReport]:
+    """Return a function that crawls a served site from its base URL (and, optionally, only under a scope)."""
     return partial(crawl, browser)
 
 
@@ -285,11 +298,13 @@ def example_root(new_site: Callable[[], Path]) -> Path:
 
 @pytest.fixture(scope="session")
 def example_url(example_root: Path, serve: Callable[[Path], str]) -> str:
+    """The built example site, served on 127.0.0.1."""
     return serve(example_root / "output")
 
 
 @pytest.fixture(scope="session")
-def example_crawl(crawl_site: Callable[[str], SiteReport], example_url: str) -> SiteReport:
+def example_crawl(crawl_site: Callable[..., SiteReport], example_url: str) -> SiteReport:
+    """The crawl of the example site, shared by every test that checks it."""
     return crawl_site(example_url)
 
 

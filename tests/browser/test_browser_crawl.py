@@ -7,6 +7,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
+from .conftest import EXAMPLE_LESSON
+
 pytestmark = pytest.mark.browser
 
 
@@ -26,7 +28,7 @@ def test_every_page_passes(example_crawl, check: str) -> None:
     assert problems == [], "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", ["", "retention/", "retention/the-first-ninety-days/", "archive/"])
+@pytest.mark.parametrize("path", ["", "retention/", EXAMPLE_LESSON, "archive/"])
 def test_dark_mode_has_no_serious_axe_violations(
     page: Page, example_url: str, axe: Callable[[Page], list[dict]], path: str
 ) -> None:
@@ -37,7 +39,7 @@ def test_dark_mode_has_no_serious_axe_violations(
 
 
 @pytest.mark.parametrize("width", [390, 1280], ids=["phone", "desktop"])
-@pytest.mark.parametrize(("name", "path"), [("home", ""), ("lesson", "retention/the-first-ninety-days/")])
+@pytest.mark.parametrize(("name", "path"), [("home", ""), ("lesson", EXAMPLE_LESSON)])
 def test_page_fits_the_screen_and_is_captured(page: Page, example_url: str, artifacts, name: str, path: str, width: int) -> None:
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(example_url + path)

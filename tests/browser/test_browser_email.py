@@ -10,10 +10,11 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
+from .conftest import EXAMPLE_LESSON, EXAMPLE_SOURCE
+
 pytestmark = pytest.mark.browser
 
-EMAIL = "email/retention/the-first-ninety-days.html"
-LESSON_SOURCE = "lessons/retention/02-the-first-ninety-days.md"
+EMAIL = f"email/{EXAMPLE_LESSON.rstrip('/')}.html"
 FIGURE = "\n![The first ninety days as a timeline: handshake, first win, habit](timeline.png)\n"
 FIGURE_SIZE = (1200, 400)  # wider than any mail client draws it
 # Contrast of every visible text element against the background it is drawn on (WCAG 2 formula).
@@ -64,8 +65,8 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 def email_site(new_site, build_and_serve) -> tuple[Path, str]:
     """The example site with a figure wider than any inbox added to the lesson; its folder and served URL."""
     root = new_site()
-    (root / "lessons" / "retention" / "timeline.png").write_bytes(png(*FIGURE_SIZE, (11, 93, 87)))
-    source = root / LESSON_SOURCE
+    source = root / EXAMPLE_SOURCE
+    (source.parent / "timeline.png").write_bytes(png(*FIGURE_SIZE, (11, 93, 87)))
     source.write_text(source.read_text(encoding="utf-8") + FIGURE, encoding="utf-8")
     return root, build_and_serve(root)
 

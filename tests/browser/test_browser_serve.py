@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from .conftest import EXAMPLE_LESSON as LESSON
+from .conftest import EXAMPLE_SOURCE as LESSON_SOURCE
+
 pytestmark = pytest.mark.browser
 
-LESSON = "retention/the-first-ninety-days/"
-LESSON_SOURCE = "lessons/retention/02-the-first-ninety-days.md"
 RELOAD_TIMEOUT_MS = 20_000  # an upper bound only: the page reloads as soon as the rebuild is in place
 
 

@@ -16,7 +16,7 @@ from ..check import check_site
               help="json prints a list of {path, line, severity, message} for editors and CI.")
 @click.pass_obj
 def check_command(root: Path, output_format: str) -> None:
-    """Check every lesson, drafts and scheduled ones too, before sending; exit 1 on errors."""
+    """Check all lessons before sending, drafts and scheduled ones too; exit 1 on errors."""
     report = check_site(root, datetime.now(timezone.utc))
     if output_format == "json":
         click.echo(json.dumps(report.as_json_list(), indent=2, ensure_ascii=False))

@@ -15,7 +15,7 @@ from ..scaffold import init_site
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="", help="The site's title (default: from the folder name).")
 def init_command(directory: Path, title: str) -> None:
-    """Create a new site in DIRECTORY: config, one series, one lesson and a theme override folder."""
+    """Create a new site in DIRECTORY, ready to serve: config, one series, one lesson, theme folder."""
     started = time.perf_counter()
     created = init_site(directory, date.today(), title)
     for path in created:

@@ -16,7 +16,7 @@ from ..scaffold import new_lesson
 @click.option("--series", "-s", default="", help="The series folder under lessons/ (may be left out when there is only one).")
 @click.pass_obj
 def new_command(root: Path, title: str, series: str) -> None:
-    """Create the next-numbered lesson of a series as a draft and print its path."""
+    """Create the next lesson of a series as a draft; print its path."""
     started = time.perf_counter()
     path = new_lesson(root, title, series, date.today())
     click.echo(path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
-import time
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +25,11 @@ def _now(value: str | None) -> datetime:
     except ValueError:
         raise click.BadParameter("must be an ISO date-time like 2026-03-01T08:00:00+00:00", param_hint="--now") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _stop_gently(signum: int, frame: object) -> None:
+    """Treat SIGTERM (a cron or systemd timeout) like Ctrl-C: finish the message in hand, then stop."""
+    raise KeyboardInterrupt
 
 
 def _print_report(report: SendReport) -> None:
@@ -65,8 +70,8 @@ def send_command(
         raise click.UsageError("give either a LESSON or --course SERIES")
     if test_to is None and list_path is None:
         raise click.UsageError("--list subscribers.csv is required (or --test-to ADDRESS for one copy to yourself)")
-    if test_to is not None and not lesson:
-        raise click.UsageError("--test-to sends one LESSON: give the lesson instead of --course")
+    if test_to is not None and (not lesson or dry_run):
+        raise click.UsageError("--test-to sends one copy of a LESSON: give the lesson, without --course or --dry-run")
     request = SendRequest(
         root=root, now=_now(now_text), list_path=list_path, lesson=lesson or "", course=course, suppress=suppress,
         secret=os.environ.get(SECRET_VARIABLE, ""), dry_run=dry_run, resend_uncertain=resend_uncertain,
@@ -75,18 +80,21 @@ def send_command(
     settings = None if dry_run else settings_from_env(os.environ, insecure=insecure)
     if test_to is not None:
         assert settings is not None
-        started = time.perf_counter()
-        send_test(request, settings, test_to)
-        click.echo(f"Sent a test copy of {lesson} to {test_to} in {time.perf_counter() - started:.2f} s")
+        seconds = send_test(request, settings, test_to)
+        click.echo(f"Sent a test copy of {lesson} to {test_to} in {seconds:.2f} s")
         return
-    with ExitStack() as stack:
-        bars: list[Any] = []  # click's ProgressBar type is private
+    previous = signal.signal(signal.SIGTERM, _stop_gently)
+    try:
+        with ExitStack() as stack:
+            bars: list[Any] = []  # click's ProgressBar type is private
 
-        def planned(count: int) -> None:
-            # The bar can only start once the ledger has said how many messages are left.
-            bars.append(stack.enter_context(click.progressbar(length=count, label="Rendering" if dry_run else "Sending", file=sys.stderr)))
+            def planned(count: int) -> None:
+                # The bar can only start once the ledger has said how many messages are left.
+                bars.append(stack.enter_context(click.progressbar(length=count, label="Rendering" if dry_run else "Sending", file=sys.stderr)))
 
-        report = send(request, settings, planned=planned, progress=lambda count: bars[0].update(count))
+            report = send(request, settings, planned=planned, progress=lambda count: bars[0].update(count))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print_report(report)
     if report.interrupted:
         sys.exit(130)

@@ -20,10 +20,13 @@ def _reporter() -> tuple[Callable[[Snapshot], None], list[int]]:
 
     def report(snapshot: Snapshot) -> None:
         nonlocal shown_warnings
-        builds.append(snapshot.number)
         change = snapshot.change
         why = f" after {', '.join(sorted(change.kinds))} change: {', '.join(change.paths[:3])}{' …' if len(change.paths) > 3 else ''}" if change else ""
         stamp = time.strftime("%H:%M:%S")
+        if builds and builds[-1] == snapshot.number:
+            click.echo(f"{stamp} no change to the site{why}")
+            return
+        builds.append(snapshot.number)
         if snapshot.errors:
             for error in snapshot.errors:
                 click.echo(str(error), err=True)
@@ -46,7 +49,7 @@ def _reporter() -> tuple[Callable[[Snapshot], None], list[int]]:
 @click.option("--poll", is_flag=True, help="Poll for changes instead of OS events (network drives, containers, WSL).")
 @click.pass_obj
 def serve_command(root: Path, host: str, port: int, poll: bool) -> None:
-    """Preview the site with drafts and scheduled lessons, rebuilding and reloading on every save."""
+    """Preview the site; rebuild and reload open pages on every save."""
     started = time.perf_counter()
     report, builds = _reporter()
     try:

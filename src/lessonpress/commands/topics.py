@@ -1,0 +1,161 @@
+"""`lessonpress topics`: the readers' topic backlog, its votes, new topics and promoted write-ins."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from ..config import SiteConfig, load_config
+from ..errors import BuildFailed, SourceError
+from ..polls_data import PollResults, read_poll_results, results_path
+from ..read import read_sources
+from ..topics import BACKLOG_FILE, TOPIC_ID, Topic, TopicStatus, append_topic, new_topic_id
+from ..topics_select import TopicPlan, plan_topics
+from .common import print_warnings
+
+
+def _load(root: Path) -> tuple[SiteConfig, TopicPlan, dict[str, PollResults]]:
+    """Read the config, lessons, poll results and backlog; stop with every error found."""
+    config, warnings = load_config(root)
+    print_warnings(warnings)
+    sources = read_sources(config)
+    poll_results, results_errors = read_poll_results(config)
+    plan = plan_topics(config, sources.lessons, poll_results)
+    errors = list(sources.errors) + results_errors + list(plan.errors)
+    if errors:
+        raise BuildFailed(errors)
+    return config, plan, poll_results
+
+
+class Refused(click.ClickException):
+    """A topics command that changed nothing, with the problem as `path:line: message`."""
+
+    def __init__(self, error: SourceError) -> None:
+        super().__init__(f"{error}\nnothing was changed")
+
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        click.echo(self.format_message(), err=True, file=file)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _status_lines(status: TopicStatus) -> list[str]:
+    lines = [f"  {status.id}: {status.title}", f"    {_plural(status.votes, 'vote')} in {_plural(status.offered, 'poll')}"]
+    if status.covered_by:
+        answer = status.covered_by[0]
+        lines[-1] += f"; covered by {answer.series}/{answer.slug} ({answer.date.date().isoformat()})"
+    lines.extend(f"      {entry.lesson.date.date().isoformat()}  {entry.poll} #{entry.choice}: {_plural(entry.votes, 'vote')}" for entry in status.history)
+    return lines
+
+
+@click.group("topics", invoke_without_command=True)
+@click.pass_context
+def topics_group(ctx: click.Context) -> None:
+    """The readers' topic backlog in data/topics.yml.
+
+    Without a subcommand: list the open topics, most votes first, then the covered ones;
+    under each topic, the votes each automatic poll gave it, newest poll first.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    started = time.perf_counter()
+    _, plan, _ = _load(ctx.obj)
+    open_topics = sorted((status for status in plan.statuses if not status.covered_by), key=lambda status: (-status.votes, status.topic.added, status.id))
+    covered = [status for status in plan.statuses if status.covered_by]
+    if open_topics:
+        click.echo("Open topics:")
+        click.echo("\n".join(line for status in open_topics for line in _status_lines(status)))
+    if covered:
+        click.echo("Covered topics:")
+        click.echo("\n".join(line for status in covered for line in _status_lines(status)))
+    votes = sum(status.votes for status in plan.statuses)
+    click.echo(
+        f"Listed {_plural(len(plan.statuses), 'topic')} ({len(open_topics)} open, {len(covered)} covered) "
+        f"with {_plural(votes, 'vote')} in {time.perf_counter() - started:.2f} s"
+    )
+
+
+def _add(config: SiteConfig, plan: TopicPlan, title: str, topic_id: str, description: str, write_in: str = "") -> Topic:
+    """Check a new topic's id and title, then append it to the backlog."""
+    title, description = " ".join(title.split()), " ".join(description.split())
+    taken = {status.id for status in plan.statuses}
+    topic_id = topic_id or new_topic_id(title, taken)
+    if not title:
+        raise Refused(SourceError(BACKLOG_FILE, 0, "a topic needs a title: lessonpress topics add \"Title readers will see\""))
+    if not TOPIC_ID.match(topic_id):
+        raise Refused(SourceError(BACKLOG_FILE, 0, f"topic id '{topic_id}' may use only lowercase letters, digits and hyphens: pass another with --id"))
+    if topic_id in taken:
+        line = next(status.topic.line for status in plan.statuses if status.id == topic_id)
+        raise Refused(SourceError(BACKLOG_FILE, line, f"topic id '{topic_id}' is already taken: pass another with --id"))
+    topic = Topic(id=topic_id, title=title, added=datetime.now(config.tz).date(), line=0, description=description, write_in=write_in)
+    return append_topic(config, topic)
+
+
+@topics_group.command("add")
+@click.argument("title")
+@click.option("--id", "topic_id", default="", help="The topic's id (default: made from the title).")
+@click.option("--description", default="", help="One line on what a lesson on it would answer.")
+@click.pass_obj
+def add_command(root: Path, title: str, topic_id: str, description: str) -> None:
+    """Append a topic to data/topics.yml; polls of lessons dated after today may offer it."""
+    started = time.perf_counter()
+    config, plan, _ = _load(root)
+    topic = _add(config, plan, title, topic_id, description)
+    click.echo(f"Added topic '{topic.id}' to {BACKLOG_FILE}:{topic.line} in {time.perf_counter() - started:.2f} s")
+
+
+def _write_ins(plan: TopicPlan, poll_results: dict[str, PollResults]) -> list[tuple[str, str, str]]:
+    """Every write-in as (reference, text, poll date), newest poll first; a reference is `<poll-id>:<n>`."""
+    dates = {lesson.poll.id: lesson.date.date().isoformat() for lesson in plan.lessons if lesson.poll is not None}
+    polls = sorted(poll_results.values(), key=lambda result: (dates.get(result.poll, ""), result.poll), reverse=True)
+    return [
+        (f"{result.poll}:{number}", text, dates.get(result.poll, ""))
+        for result in polls
+        for number, text in enumerate(result.write_ins, start=1)
+    ]
+
+
+@topics_group.command("write-ins")
+@click.pass_obj
+def write_ins_command(root: Path) -> None:
+    """List readers' own suggestions from every tallied poll, newest poll first."""
+    started = time.perf_counter()
+    _, plan, poll_results = _load(root)
+    promoted = {status.topic.write_in: status.id for status in plan.statuses if status.topic.write_in}
+    found = _write_ins(plan, poll_results)
+    for reference, text, when in found:
+        mark = f"  [now topic '{promoted[text]}']" if text in promoted else ""
+        click.echo(f"{reference}  ({when or 'no lesson'}) “{text}”{mark}")
+    waiting = sum(1 for _, text, _ in found if text not in promoted)
+    click.echo(
+        f"Listed {_plural(len(found), 'write-in')} ({waiting} not yet topics); promote one with "
+        f"'lessonpress topics promote <poll-id>:<n>' in {time.perf_counter() - started:.2f} s"
+    )
+
+
+@topics_group.command("promote")
+@click.argument("reference")
+@click.option("--title", default="", help="The title readers will see (default: the reader's words).")
+@click.option("--id", "topic_id", default="", help="The topic's id (default: made from the title).")
+@click.option("--description", default="", help="One line on what a lesson on it would answer.")
+@click.pass_obj
+def promote_command(root: Path, reference: str, title: str, topic_id: str, description: str) -> None:
+    """Turn the write-in REFERENCE (`<poll-id>:<n>`, as 'topics write-ins' lists it) into a topic."""
+    started = time.perf_counter()
+    config, plan, poll_results = _load(root)
+    texts = {ref: text for ref, text, _ in _write_ins(plan, poll_results)}
+    if reference not in texts:
+        poll_id = reference.partition(":")[0]
+        shown = results_path(config, poll_id).relative_to(root).as_posix()
+        raise Refused(SourceError(shown, 0, f"has no write-in '{reference}': list them with 'lessonpress topics write-ins'"))
+    text = texts[reference]
+    already = next((status.id for status in plan.statuses if status.topic.write_in == text), None)
+    if already:
+        raise Refused(SourceError(BACKLOG_FILE, 0, f"write-in '{reference}' is already topic '{already}'"))
+    topic = _add(config, plan, title or text, topic_id, description, write_in=text)
+    click.echo(f"Promoted write-in {reference} to topic '{topic.id}' in {BACKLOG_FILE}:{topic.line} in {time.perf_counter() - started:.2f} s")

@@ -1,0 +1,222 @@
+"""The readers' topic backlog: `data/topics.yml` read with line numbers, and appended to by the CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .config import SiteConfig
+from .errors import BuildFailed, SourceError
+
+if TYPE_CHECKING:
+    from .model import Issue, Lesson
+
+BACKLOG_FILE = "data/topics.yml"
+TOPIC_KEYS = ("id", "title", "description", "added", "covered_by", "write_in")
+# Topic ids end up in `covers:` and in commands, so they follow the same rule as slugs.
+TOPIC_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+HEADER = """\
+# The readers' topic backlog: what future lessons could cover.
+# Each automatic poll offers open topics from this list; see `lessonpress topics --help`.
+# Fields: id, title, added (YYYY-MM-DD), optional description, covered_by (series/slug), write_in.
+"""
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One candidate topic for a future lesson."""
+
+    id: str
+    title: str
+    added: date  # a topic joins the polls of lessons dated after this day
+    line: int  # where its entry starts in the backlog file
+    description: str = ""
+    covered_by: str = ""  # "series/slug" of a lesson that answers it; `covers:` in the lesson says the same
+    write_in: str = ""  # the reader's own words, when the topic was promoted from a write-in
+
+
+@dataclass(frozen=True)
+class Backlog:
+    topics: tuple[Topic, ...]  # file order
+    exists: bool  # no file means no automatic polls
+
+
+@dataclass(frozen=True)
+class TopicVotes:
+    """What one automatic poll gave a topic."""
+
+    poll: str
+    lesson: Lesson
+    choice: int
+    votes: int
+
+
+@dataclass(frozen=True)
+class TopicStatus:
+    """A topic with everything the polls and lessons say about it."""
+
+    topic: Topic
+    votes: int  # votes summed over every poll that offered it
+    history: tuple[TopicVotes, ...]  # each automatic poll that offered it, newest first
+    covered_by: tuple[Lesson, ...]  # lessons that answer it, oldest first
+
+    @property
+    def offered(self) -> int:
+        return len(self.history)
+
+    @property
+    def id(self) -> str:
+        return self.topic.id
+
+    @property
+    def title(self) -> str:
+        return self.topic.title
+
+
+@dataclass(frozen=True)
+class TopicBoard:
+    """The backlog as a build shows it: open topics, and those a published lesson answered."""
+
+    open: tuple[TopicStatus, ...] = ()  # most votes first
+    covered: tuple[tuple[TopicStatus, Issue], ...] = ()  # newest answer first
+
+    def __bool__(self) -> bool:
+        return bool(self.open or self.covered)
+
+
+def _error(line: int, message: str) -> SourceError:
+    return SourceError(BACKLOG_FILE, line, message)
+
+
+def _text_field(entry: dict[str, Any], key: str, line: int, errors: list[SourceError]) -> str:
+    value = entry.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)) or "\n" in str(value).strip():
+        errors.append(_error(line, f"topic '{key}' must be one line of text"))
+        return ""
+    return str(value).strip()
+
+
+def _date_field(value: Any, line: int, errors: list[SourceError]) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors.append(_error(line, f"cannot read added date '{value}': use YYYY-MM-DD, the day the topic joined the backlog"))
+        return None
+
+
+def _topic(node: yaml.Node, loader: yaml.SafeLoader, seen: dict[str, int], errors: list[SourceError]) -> Topic | None:
+    """Check one `- id: …` entry; report every problem with its own line."""
+    line = node.start_mark.line + 1
+    if not isinstance(node, yaml.MappingNode):
+        errors.append(_error(line, "each topic must be a mapping like '- id: onboarding-calls' with 'title:' and 'added:' under it"))
+        return None
+    lines = {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
+    try:
+        entry = {str(key.value): loader.construct_object(value, deep=True) for key, value in node.value}
+    except ValueError as problem:  # PyYAML's bare error for a date that does not exist (2026-02-30)
+        errors.append(_error(line, f"cannot read this topic ({problem}): use real dates as YYYY-MM-DD"))
+        return None
+    before = len(errors)
+    for key in entry:
+        if key not in TOPIC_KEYS:
+            errors.append(_error(lines[key], f"unknown topic field '{key}': use {', '.join(TOPIC_KEYS)}"))
+    topic_id = _text_field(entry, "id", lines.get("id", line), errors)
+    if not topic_id:
+        errors.append(_error(line, "topic without an 'id': add id: a-short-slug"))
+    elif not TOPIC_ID.match(topic_id):
+        errors.append(_error(lines["id"], f"topic id '{topic_id}' may use only lowercase letters, digits and hyphens"))
+    elif topic_id in seen:
+        errors.append(_error(lines["id"], f"duplicate topic id '{topic_id}' (first on line {seen[topic_id]}): give each topic its own id"))
+    else:
+        seen[topic_id] = lines["id"]
+    title = _text_field(entry, "title", lines.get("title", line), errors)
+    if not title:
+        errors.append(_error(lines.get("title", line), f"topic '{topic_id}' has no 'title': add title: \"…\" as readers should see it"))
+    added = None
+    if "added" not in entry:
+        errors.append(_error(line, f"topic '{topic_id}' has no 'added' date: add added: YYYY-MM-DD (it decides which polls may offer it)"))
+    else:
+        added = _date_field(entry["added"], lines["added"], errors)
+    fields = {key: _text_field(entry, key, lines.get(key, line), errors) for key in ("description", "covered_by", "write_in")}
+    if len(errors) > before or added is None:
+        return None
+    return Topic(id=topic_id, title=title, added=added, line=line, **fields)
+
+
+def parse_backlog(text: str) -> tuple[Backlog, list[SourceError]]:
+    """Parse the backlog's YAML text: a list of topics, each problem reported at its line."""
+    errors: list[SourceError] = []
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return Backlog((), True), []
+        if not isinstance(root, yaml.SequenceNode):
+            return Backlog((), True), [_error(root.start_mark.line + 1, "the backlog must be a list of topics, each starting with '- id: …'")]
+        seen: dict[str, int] = {}
+        topics = [_topic(node, loader, seen, errors) for node in root.value]
+    except yaml.MarkedYAMLError as problem:
+        mark = problem.problem_mark
+        if problem.context_mark and (mark is None or mark.index >= len(text)):
+            # A problem at the end ("unexpected end of stream") says nothing; the context shows where it began.
+            mark = problem.context_mark
+        what = ", ".join(part for part in (problem.context, problem.problem) if part) or "invalid YAML"
+        return Backlog((), True), [_error((mark.line + 1) if mark else 1, f"malformed YAML ({what}): check quotes, colons and indentation")]
+    finally:
+        loader.dispose()
+    return Backlog(tuple(topic for topic in topics if topic is not None), True), errors
+
+
+def read_backlog(config: SiteConfig) -> tuple[Backlog, list[SourceError]]:
+    """Read `data/topics.yml`; a site without one has an empty backlog and no automatic polls."""
+    path = config.root / BACKLOG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Backlog((), False), []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        return Backlog((), True), [_error(raw[: problem.start].count(b"\n") + 1, "is not valid UTF-8: save the file as UTF-8")]
+    return parse_backlog(text)
+
+
+def new_topic_id(title: str, taken: set[str]) -> str:
+    """Make an id from a title: its first words as a slug, numbered when already taken."""
+    words = re.sub(r"[^a-z0-9]+", " ", title.lower()).split()
+    base = "-".join(words[:6]) or "topic"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate
+
+
+def append_topic(config: SiteConfig, topic: Topic) -> Topic:
+    """Add a topic at the end of `data/topics.yml`, keeping the author's comments and layout."""
+    path = config.root / BACKLOG_FILE
+    old = path.read_text(encoding="utf-8-sig") if path.is_file() else HEADER
+    fields: dict[str, Any] = {"id": topic.id, "title": topic.title}
+    fields.update({key: getattr(topic, key) for key in ("description", "write_in") if getattr(topic, key)})
+    fields["added"] = topic.added
+    block = yaml.safe_dump([fields], sort_keys=False, allow_unicode=True, width=1000)
+    text = (old.rstrip("\n") + "\n\n" if old.strip() else "") + block
+    before, _ = parse_backlog(old)
+    after, errors = parse_backlog(text)
+    if errors or len(after.topics) != len(before.topics) + 1:
+        # A flow list (`[...]`) or trailing text cannot take a block entry: say so rather than corrupt it.
+        line = errors[0].line if errors else 1
+        raise BuildFailed([_error(line, "cannot append a topic here: write the backlog as a block list of '- id: …' entries, then try again")])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return after.topics[-1]
