@@ -20,6 +20,7 @@ from .absolute import absolutize_html
 from .errors import BuildFailed, SourceError
 from .model import Issue, Site
 from .plaintext import html_to_text, wrap_text
+from .progress import Progress, silent
 from .themes import make_environment
 
 CONFIG_NAME = "lessonpress.toml"
@@ -325,13 +326,13 @@ def email_paths(issue: Issue) -> dict[str, str]:
     return {suffix: f"{stem}.{suffix}" for suffix in ("html", "txt", "eml")}
 
 
-def render_emails(site: Site) -> dict[str, bytes]:
+def render_emails(site: Site, progress: Progress = silent) -> dict[str, bytes]:
     """Render `email/<series>/<slug>.html`, `.txt` and `.eml` for every published lesson."""
     mailer = Mailer(site)
     merge_recipient = merge_tag_recipient(site)
     unaddressed = Recipient()
     files: dict[str, bytes] = {}
-    for issue in site.issues:
+    for issue in progress(f"Rendering {len(site.issues)} emails", site.issues):
         paths = email_paths(issue)
         sent = mailer.render(issue, unaddressed)
         # The .html and .txt are for pasting into an ESP, so they carry its merge tags when configured; the .eml is sent as is.

@@ -78,8 +78,3 @@ def feed_renderers(site: Site, env: Environment) -> dict[str, Callable[[], bytes
         renderers[f"{path}feed.xml"] = lambda pair=pair: pair()[0]
         renderers[f"{path}atom.xml"] = lambda pair=pair: pair()[1]
     return renderers
-
-
-def render_feeds(site: Site, env: Environment) -> dict[str, bytes]:
-    """The site-wide feeds and one RSS and one Atom feed per series."""
-    return {path: render() for path, render in feed_renderers(site, env).items()}

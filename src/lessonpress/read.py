@@ -21,6 +21,7 @@ from .errors import SourceError
 from .frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
 from .markdown import convert, make_markdown
 from .model import SLUG_PATTERN, Lesson, Poll, SeriesInfo
+from .progress import Progress, silent
 
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
 INDEX_FILE = "_index.md"
@@ -34,6 +35,8 @@ SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "ca
 POLL_KEYS = ("question", "options", "write_in", "id")
 # Below this many cache misses, starting worker processes costs more than it saves (see bench/README.md).
 MIN_POOL_FILES = 32
+# Pool chunks per worker: enough for a progress bar to move, few enough that converters are reused.
+PROGRESS_STEPS_PER_WORKER = 8
 # Relative link targets in Markdown: [text](target) and ![alt](target), not absolute URLs or anchors.
 RELATIVE_LINK = re.compile(r"\]\(\s*<?(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^)\s>]+)>?")
 
@@ -227,7 +230,7 @@ def _parse_chunk(files: list[tuple[str, bytes]], timezone: str, default_question
     ]
 
 
-def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str) -> list[Parsed]:
+def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str, progress: Progress = silent) -> list[Parsed]:
     """Parse files in order, over all cores when there are enough to pay for starting a pool."""
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, len(files))
     if workers < 2 or len(files) < MIN_POOL_FILES:
@@ -236,18 +239,34 @@ def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # One contiguous chunk per worker, so each worker builds one Markdown converter.
-    size = -(-len(files) // workers)
+    # Contiguous chunks, a few per worker: each chunk builds one Markdown converter (about a
+    # millisecond), and finished chunks move the progress bar.
+    size = max(MIN_POOL_FILES, -(-len(files) // (workers * PROGRESS_STEPS_PER_WORKER)))
     chunks = [files[start : start + size] for start in range(0, len(files), size)]
     # fork is the cheap start, but with other threads running (the dev server) it could copy a held lock.
     methods = multiprocessing.get_all_start_methods()
     method = "fork" if "fork" in methods and threading.active_count() == 1 else "forkserver" if "forkserver" in methods else "spawn"
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context(method)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
         results = pool.map(_parse_chunk, chunks, [timezone] * len(chunks), [default_question] * len(chunks))
-        return [parsed for chunk in results for parsed in chunk]
+        parsed = [list(chunk) for chunk in progress(f"Parsing {len(files)} files", _Sized(results, len(chunks)), size=len(files))]
+    return [item for chunk in parsed for item in chunk]
 
 
-def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]]) -> tuple[list[Parsed], CacheStats]:
+class _Sized:
+    """An iterator with a known length, so a progress bar can count finished pool chunks."""
+
+    def __init__(self, items: Iterator[list[Parsed]], length: int) -> None:
+        self._items = items
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[list[Parsed]]:
+        return self._items
+
+
+def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]], progress: Progress = silent) -> tuple[list[Parsed], CacheStats]:
     """Parse files through the site's parse cache: only bytes never seen before are converted."""
     settings = (config.timezone, config.polls.question)
     fingerprint = parser_fingerprint(settings)
@@ -256,7 +275,7 @@ def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]]) -> tuple[l
     try:
         found, rejected = cache.get_many(keys)
         missing = [index for index, key in enumerate(keys) if key not in found]
-        fresh = _parse_many([files[index] for index in missing], *settings)
+        fresh = _parse_many([files[index] for index in missing], *settings, progress=progress)
         new_entries = {keys[index]: parsed for index, parsed in zip(missing, fresh)}
         found.update(new_entries)
         cache.put_many(new_entries, keys)
@@ -334,13 +353,13 @@ def _missing_folder() -> Sources:
     return Sources((), (), (), (SourceError("lessons", 0, "folder not found: create lessons/<series>/01-first-lesson.md"),), ())
 
 
-def read_sources(config: SiteConfig) -> Sources:
+def read_sources(config: SiteConfig, progress: Progress = silent) -> Sources:
     """Read every file under `lessons/`; never writes there."""
     if not config.lessons_dir.is_dir():
         return _missing_folder()
     listing = _list_sources(config)
     files = [(source, Path(path).read_bytes()) for source, path, _ in listing.sources]
-    results, stats = _parse_cached(config, files)
+    results, stats = _parse_cached(config, files, progress)
     return _sources(listing, results, stats)
 
 

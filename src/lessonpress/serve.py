@@ -27,6 +27,7 @@ from .model import BuildOptions, LinkResolver, Site
 from .read import SourceReader
 from .site import Renderer, theme_static
 from .themes import make_environment
+from .topics import BacklogReader
 from .watch import Change, Watcher
 from .write import check_paths
 
@@ -107,6 +108,7 @@ class LiveSite:
         self._building = threading.Lock()
         self._reader = SourceReader()
         self._links = LinkResolver()
+        self._backlog = BacklogReader()
         self._environment: tuple[SiteConfig, Environment] | None = None
 
     @property
@@ -141,6 +143,7 @@ class LiveSite:
                 self.root, options,
                 read=lambda config: self._reader.read(config, changed),
                 environment=lambda config: self._environment_for(config, change),
+                backlog=lambda config: self._backlog.read(config, changed),
                 links=self._links,
             )
             copied = {**theme_static(new_site), **asset_files(new_site)}

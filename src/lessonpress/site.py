@@ -57,10 +57,3 @@ def page_renderers(site: Site, env: Environment) -> dict[str, Renderer]:
 def theme_static(site: Site) -> dict[str, bytes]:
     """The theme's static files by output path; the site theme's win."""
     return {f"static/{name}": data for name, data in static_files(site.config)}
-
-
-def render_site(site: Site, env: Environment) -> dict[str, bytes]:
-    """Render every page, the sitemap, robots.txt and the theme's static files."""
-    files = {path: render() for path, render in page_renderers(site, env).items()}
-    files.update(theme_static(site))
-    return files

@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -188,6 +189,28 @@ def read_backlog(config: SiteConfig) -> tuple[Backlog, list[SourceError]]:
     except UnicodeDecodeError as problem:
         return Backlog((), True), [_error(raw[: problem.start].count(b"\n") + 1, "is not valid UTF-8: save the file as UTF-8")]
     return parse_backlog(text)
+
+
+class BacklogReader:
+    """Read `data/topics.yml` again and again in one process (the dev server): parse it only when it changed."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[Path, tuple[int, int, int], tuple[Backlog, list[SourceError]]] | None = None
+
+    def read(self, config: SiteConfig, changed: frozenset[str] = frozenset()) -> tuple[Backlog, list[SourceError]]:
+        """Read like `read_backlog`; parse again when the watcher reported the file (`changed`, site-relative) or its stat differs."""
+        path = config.root / BACKLOG_FILE
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            self._kept = None
+            return read_backlog(config)
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        # The watcher catches a same-size save within one timestamp tick, which the stat cannot.
+        if self._kept is None or self._kept[:2] != (path, key) or BACKLOG_FILE in changed:
+            self._kept = (path, key, read_backlog(config))
+        backlog, errors = self._kept[2]
+        return backlog, list(errors)
 
 
 def new_topic_id(title: str, taken: set[str]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -127,10 +127,15 @@ def choose_topics(
     return chosen
 
 
-def plan_topics(config: SiteConfig, lessons: Iterable[Lesson], poll_results: Mapping[str, PollResults]) -> TopicPlan:
+def plan_topics(
+    config: SiteConfig,
+    lessons: Iterable[Lesson],
+    poll_results: Mapping[str, PollResults],
+    read: Callable[[SiteConfig], tuple[Backlog, list[SourceError]]] = read_backlog,
+) -> TopicPlan:
     """Give lessons their automatic polls and add every poll's votes to the topics it offered."""
     lessons = tuple(lessons)
-    backlog, errors = read_backlog(config)
+    backlog, errors = read(config)
     covering, coverage_errors = _coverage(config, backlog, lessons)
     chosen = choose_topics(lessons, backlog.topics, covering, config.polls.auto_topics, config.tz)
     history: dict[str, list[TopicVotes]] = {topic.id: [] for topic in backlog.topics}

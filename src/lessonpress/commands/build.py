@@ -9,6 +9,7 @@ import click
 
 from ..build import build
 from ..model import BuildOptions
+from ..progress import terminal_bar
 from .common import print_warnings
 
 
@@ -20,6 +21,6 @@ from .common import print_warnings
 def build_command(root: Path, drafts: bool, future: bool, output: Path | None) -> None:
     """Build the site, feeds and emails into output/."""
     options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=drafts, include_future=future)
-    result = build(root, options, output=output)
+    result = build(root, options, output=output, progress=terminal_bar)
     print_warnings(result.warnings)
     click.echo(result.summary())

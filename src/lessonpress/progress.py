@@ -1,0 +1,30 @@
+"""Progress reporting for long stages, kept out of the pure stages' results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+import click
+
+T = TypeVar("T")
+# Called with a label, the work items and how much work they stand for (default: one unit each);
+# yields the items back as they are processed.
+Progress = Callable[..., Iterator[T]]
+
+# Below this many items a stage is over before a bar would help.
+BAR_THRESHOLD = 200
+
+
+def silent(label: str, items: Sequence[T], size: int = 0) -> Iterator[T]:
+    """Report nothing: for library callers and tests."""
+    yield from items
+
+
+def terminal_bar(label: str, items: Sequence[T], size: int = 0) -> Iterator[T]:
+    """Show a progress bar on stderr for long stages when stderr is a terminal."""
+    if (size or len(items)) < BAR_THRESHOLD or not click.get_text_stream("stderr").isatty():
+        yield from items
+        return
+    with click.progressbar(items, label=label, file=click.get_text_stream("stderr")) as bar:
+        yield from bar
