@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from conftest import build_into
 
 import lessonpress.read
-from lessonpress.cache import CACHE_DIR, DATABASE
+from lessonpress.cache import DATABASE
+from lessonpress.store import CACHE_DIR
 from lessonpress.cli import main
 from lessonpress.config import load_config
 from lessonpress.read import read_sources

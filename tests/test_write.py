@@ -9,11 +9,20 @@ from click.testing import CliRunner
 from conftest import build_into
 
 from lessonpress.cli import main
-from lessonpress.write import check_paths, write_tree
+from lessonpress.write import Staging, WriteResult, check_paths, scan
 
 
 def tree(folder: Path) -> dict[str, bytes]:
     return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def write_tree(files: dict[str, bytes], output: Path) -> WriteResult:
+    """Write `files` as the build does: stage what differs from the output, then commit."""
+    existing = scan(output)
+    staging = Staging(output)
+    for path, data in files.items():
+        staging.write(path, data, existing)
+    return staging.commit(list(files), existing)
 
 
 def identity(path: Path) -> tuple[int, int]:
@@ -42,18 +51,19 @@ def test_unchanged_files_keep_inode_and_mtime_changed_ones_do_not(tmp_path: Path
     assert (output / "edited.html").read_bytes() == b"abd"
 
 
-def test_a_write_that_dies_midway_leaves_the_previous_tree_whole(tmp_path: Path) -> None:
-    output = tmp_path / "out"
-    write_tree({"index.html": b"old home", "a.html": b"old a"}, output)
-
-    class Exploding(bytes):
-        def __len__(self) -> int:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        write_tree({"a.html": b"new a", "index.html": Exploding(b"new home")}, output)
-    assert tree(output) == {"index.html": b"old home", "a.html": b"old a"}
-    assert [path.name for path in tmp_path.iterdir()] == ["out"], "no staging folder is left behind"
+def test_a_build_whose_template_fails_leaves_the_previous_output_whole(basic: Path) -> None:
+    build_into(basic)
+    before = tree(basic / "output")
+    theme = basic / "themes" / "broken"
+    theme.mkdir(parents=True)
+    (theme / "lesson.html").write_text('{% extends "default/lesson.html" %}\n{% block title %}{{ issue.no_such_field }}{% endblock %}\n', encoding="utf-8")
+    config = basic / "lessonpress.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('title =', 'theme = "broken"\ntitle =', 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--site", str(basic), "build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "template error" in result.stderr and "no_such_field" in result.stderr
+    assert tree(basic / "output") == before
+    assert sorted(path.name for path in basic.iterdir()) == sorted({".lessonpress", "lessonpress.toml", "lessons", "output", "themes"}), "no staging folder is left behind"
 
 
 def test_a_file_can_become_a_folder_between_builds(tmp_path: Path) -> None:
@@ -75,13 +85,12 @@ def test_paths_that_escape_or_collide_are_refused() -> None:
 
 def test_rebuild_after_one_edit_rewrites_few_files(basic: Path) -> None:
     first = build_into(basic)
-    assert first.written is not None and first.written.unchanged == 0
+    assert first.written.unchanged == 0
     unchanged_page = basic / "output" / "good-habits" / "small-steps" / "index.html"
     before = identity(unchanged_page)
     lesson = basic / "lessons" / "retention" / "01-why-they-leave.md"
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     second = build_into(basic)
-    assert second.written is not None
     assert "One more line." in (basic / "output" / "retention" / "why-they-leave" / "index.html").read_text(encoding="utf-8")
     assert identity(unchanged_page) == before
     assert second.written.unchanged > second.written.written

@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import partial
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from jinja2 import Environment
 
 from .config import SiteConfig, load_config
-from .emails import render_emails, size_warnings
+from .digest import SiteDigests, render_fingerprint, site_digests
+from .emails import Mailer, size_warnings
 from .errors import BuildFailed, SourceError
 from .feeds import feed_renderers
+from .jobs import Depends, Job, site_jobs
+from .manifest import Manifest, Record, Written
 from .model import BuildOptions, LinkResolver, Site, assemble
 from .polls_data import read_poll_results
-from .read import Sources, read_sources
-from .progress import Progress, silent
-from .site import Renderer, page_renderers, theme_static
-from .themes import make_environment, theme_error
+from .progress import Counted, Progress, silent
+from .read import Sources, read_sources, usable_cpus
+from .site import Renderer, page_renderers
+from .themes import BodyReads, make_environment, template_error, theme_error
 from .topics import Backlog, read_backlog
 from .topics_select import plan_topics
-from .write import WriteResult, check_paths, output_error, write_tree
+from .workers import fan_out
+from .write import Staging, WriteResult, check_paths, output_error, scan
+
+# Below this many jobs to render, forking workers costs more than it saves.
+MIN_FORK_JOBS = 64
 
 
 @dataclass(frozen=True)
@@ -31,18 +41,21 @@ class BuildResult:
     site: Site
     pages: int
     feeds: int
-    files: dict[str, bytes]
-    written: WriteResult | None
+    emails: int
+    files: Mapping[str, bytes]  # every built file, read from the output folder when asked for
+    written: WriteResult
+    rendered: int  # outputs (a page, a feed, a lesson's email files, a copied file) rendered; the others were unchanged since the last build
+    outputs: int
     warnings: tuple[SourceError, ...]
     seconds: float
 
     def summary(self) -> str:
         lessons = len(self.site.issues)
         series = len(self.site.series)
-        emails = sum(1 for path in self.files if path.endswith(".eml"))
         return (
             f"Built {lessons} lesson{'s' if lessons != 1 else ''} in {series} series: "
-            f"{self.pages} pages, {self.feeds} feeds, {emails} emails in {self.seconds:.2f} s"
+            f"{self.pages} pages, {self.feeds} feeds, {self.emails} emails in {self.seconds:.2f} s "
+            f"({self.rendered} of {self.outputs} rendered, {self.written.written} files written)"
         )
 
 
@@ -82,43 +95,149 @@ def asset_files(site: Site) -> dict[str, bytes]:
     return {asset: (site.config.lessons_dir / asset).read_bytes() for asset in site.assets}
 
 
-def render(
-    root: Path, options: BuildOptions, *, with_emails: bool = True, progress: Progress = silent
-) -> tuple[Site, dict[str, bytes], list[SourceError]]:
-    """Read, assemble and render a site into memory; raise `BuildFailed` with every error found."""
-    site, env, warnings = prepare(root, options, read=partial(read_sources, progress=progress))
-    jobs = list(renderers(site, env).items())
-    files = {path: job() for path, job in progress(f"Rendering {len(jobs)} pages and feeds", jobs)}
-    files.update(theme_static(site))
-    # The dev server leaves emails out (the costliest part) and renders one when it is asked for.
-    if with_emails:
-        emails = render_emails(site, progress)
-        files.update(emails)
-        warnings += size_warnings(site, emails)
-    files.update(asset_files(site))
-    path_errors = check_paths(list(files))
+def _checked_paths(jobs: list[Job]) -> list[str]:
+    paths = [path for job in jobs for path in job.paths]
+    path_errors = check_paths(paths)
     if path_errors:
         raise BuildFailed(path_errors)
-    return site, files, warnings
+    return paths
 
 
-def build(
-    root: Path, options: BuildOptions | None = None, *, output: Path | None = None, write: bool = True, progress: Progress = silent
-) -> BuildResult:
-    """Build the site in `root` into `output` (default `root/output`)."""
+def render(root: Path, options: BuildOptions) -> tuple[Site, dict[str, bytes], list[SourceError]]:
+    """Read, assemble and render a whole site into memory, as `check` does; raise `BuildFailed` with every error found."""
+    site, env, warnings = prepare(root, options)
+    jobs = site_jobs(site, env, Mailer(site))
+    _checked_paths(jobs)
+    files = {path: data for job in jobs for path, data in _run(root, job.render).items()}
+    return site, files, warnings + size_warnings(site, {path: len(data) for path, data in files.items()})
+
+
+def _run(root: Path, render: Callable[[], dict[str, bytes]]) -> dict[str, bytes]:
+    """Render one job; a template's error becomes a `path:line: message`, not a traceback."""
+    try:
+        return render()
+    except Exception as error:
+        problem = template_error(root, error)
+        if problem is None:
+            raise
+        raise BuildFailed([problem]) from None
+
+
+def _key(job: Job, fingerprint: str, digests: SiteDigests, outside: bool) -> str:
+    """Everything the job's files are made from, as one digest."""
+    parts = [fingerprint, job.name, job.inputs]
+    if job.depends is Depends.SITE or (job.depends is Depends.NAV and outside):
+        parts.append(digests.full)
+    elif job.depends is Depends.NAV:
+        parts.append(digests.nav)
+        if job.issue is not None:
+            parts.append(digests.issues[job.issue.lesson.source])
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()
+
+
+def _fresh(record: Record | None, key: str, existing: Mapping[str, tuple[int, int]]) -> bool:
+    """Whether the last build's files of a job are still right: same key, and each file as it was written."""
+    return record is not None and record.key == key and all(existing.get(path) == (size, mtime) for path, size, mtime in record.files)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """One job rendered into the staging folder."""
+
+    files: tuple[Written, ...]
+    outside: bool
+
+
+def _renderer(root: Path, jobs: list[Job], staging: Staging, reads: BodyReads, existing: Mapping[str, tuple[int, int]]) -> Callable[[int], _Done]:
+    """The function that renders job `index` into the staging folder, in this process or a forked worker."""
+
+    def render_job(index: int) -> _Done:
+        job = jobs[index]
+        reads.begin(job.issue)
+        files = tuple(staging.write(path, data, existing) for path, data in _run(root, job.render).items())
+        return _Done(files, reads.outside)
+
+    return render_job
+
+
+def _render_stale(
+    root: Path, jobs: list[Job], staging: Staging, reads: BodyReads, existing: Mapping[str, tuple[int, int]], progress: Progress
+) -> list[_Done]:
+    """Render the jobs over all cores when there are enough to pay for forking workers."""
+    render_job = _renderer(root, jobs, staging, reads, existing)
+    workers = min(usable_cpus(), len(jobs))
+    # A forked child of a process with threads could inherit a held lock: threads mean render here.
+    if workers < 2 or len(jobs) < MIN_FORK_JOBS or not hasattr(os, "fork") or threading.active_count() > 1:
+        results = (( index, render_job(index)) for index in range(len(jobs)))
+    else:
+        results = fan_out(len(jobs), render_job, workers)
+    done: list[_Done | None] = [None] * len(jobs)
+    for index, result in progress(f"Rendering {len(jobs)} pages, feeds and emails", Counted(results, len(jobs))):
+        done[index] = result
+    return [result for result in done if result is not None]
+
+
+class OutputFiles(Mapping[str, bytes]):
+    """A build's files, read from the output folder when asked for: a build holds none of them in memory."""
+
+    def __init__(self, output: Path, paths: list[str]) -> None:
+        self._output = output
+        self._paths = dict.fromkeys(paths)
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self._paths:
+            raise KeyError(path)
+        return (self._output / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def build(root: Path, options: BuildOptions | None = None, *, output: Path | None = None, progress: Progress = silent) -> BuildResult:
+    """Build the site in `root` into `output` (default `root/output`): only what changed since the last build is rendered and written."""
     started = time.perf_counter()
     problem = output_error(output, root) if output is not None else None
     if problem:
         raise BuildFailed([problem])
     options = options or BuildOptions(now=datetime.now(timezone.utc))
-    site, files, warnings = render(root, options, progress=progress)
-    written = write_tree(files, output or site.config.output_dir) if write else None
+    site, env, warnings = prepare(root, options, read=partial(read_sources, progress=progress))
+    output = (output or site.config.output_dir).resolve()
+    reads = env.reads
+    jobs = site_jobs(site, env, Mailer(site, reads=reads))
+    paths = _checked_paths(jobs)
+    fingerprint, digests = render_fingerprint(site.config), site_digests(site)
+    manifest = Manifest(root, output)
+    try:
+        records = manifest.load()
+        existing = scan(output)
+        keys = [_key(job, fingerprint, digests, records[job.name].outside if job.name in records else False) for job in jobs]
+        stale = [index for index, (job, key) in enumerate(zip(jobs, keys)) if not _fresh(records.get(job.name), key, existing)]
+        staging = Staging(output)
+        try:
+            done = _render_stale(root, [jobs[index] for index in stale], staging, reads, existing, progress)
+        except BaseException:
+            staging.discard()
+            raise
+        fresh = {jobs[index].name: Record(_key(jobs[index], fingerprint, digests, result.outside), result.outside, result.files) for index, result in zip(stale, done)}
+        now = {job.name: fresh.get(job.name) or records[job.name] for job in jobs}
+        written = staging.commit(paths, existing)
+        manifest.save(now.items())
+    finally:
+        manifest.close()
+    sizes = {path: size for record in now.values() for path, size, _ in record.files}
+    warnings += size_warnings(site, sizes)
     return BuildResult(
         site=site,
-        pages=sum(1 for path in files if path.endswith(".html") and not path.startswith("email/")),
-        feeds=sum(1 for path in files if path.endswith(("feed.xml", "atom.xml"))),
-        files=files,
+        pages=sum(1 for path in paths if path.endswith(".html") and not path.startswith("email/")),
+        feeds=sum(1 for path in paths if path.endswith(("feed.xml", "atom.xml"))),
+        emails=sum(1 for path in paths if path.endswith(".eml")),
+        files=OutputFiles(output, paths),
         written=written,
+        rendered=len(stale),
+        outputs=len(jobs),
         warnings=tuple(warnings),
         seconds=time.perf_counter() - started,
     )

@@ -14,8 +14,8 @@ from . import __version__
 from .errors import SourceError
 from .markdown import MARKDOWN_FINGERPRINT
 from .model import Lesson, SeriesInfo
+from .store import SqliteStore
 
-CACHE_DIR = Path(".lessonpress") / "cache"
 DATABASE = "parse.sqlite3"
 # Bump when the layout of an entry changes; a database of another format is dropped whole.
 FORMAT = "lessonpress-parse-cache/1"
@@ -67,45 +67,14 @@ def _is_parsed(value: object) -> bool:
 
 
 class ParseCache:
-    """One SQLite file under `.lessonpress/cache/`; an unreadable one is replaced, never trusted."""
+    """The parse results of a site's sources, in one SQLite file under `.lessonpress/cache/`."""
 
     def __init__(self, site_root: Path) -> None:
-        self.folder = site_root / CACHE_DIR
-        self.path = self.folder / DATABASE
-        self._connection = self._open()
-
-    def _open(self) -> sqlite3.Connection:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        try:
-            connection = self._connect()
-        except sqlite3.DatabaseError:
-            # Not a database at all (truncated, overwritten): start again from empty.
-            self._remove_files()
-            connection = self._connect()
-        return connection
-
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("CREATE TABLE IF NOT EXISTS meta (format TEXT NOT NULL)")
-            stored = connection.execute("SELECT format FROM meta").fetchall()
-            if stored != [(FORMAT,)]:
-                connection.executescript(
-                    "BEGIN; DROP TABLE IF EXISTS entries; DELETE FROM meta;"
-                    f"INSERT INTO meta VALUES ('{FORMAT}');"
-                    "CREATE TABLE entries (key TEXT PRIMARY KEY, checksum BLOB NOT NULL, value BLOB NOT NULL); COMMIT;"
-                )
-            connection.execute("SELECT count(*) FROM entries").fetchone()
-        except sqlite3.DatabaseError:
-            connection.close()
-            raise
-        return connection
-
-    def _remove_files(self) -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self._store = SqliteStore(
+            site_root, DATABASE, FORMAT,
+            "DROP TABLE IF EXISTS entries; CREATE TABLE entries (key TEXT PRIMARY KEY, checksum BLOB NOT NULL, value BLOB NOT NULL);",
+        )
+        self.path = self._store.path
 
     def get_many(self, keys: Iterable[str]) -> tuple[dict[str, Parsed], int]:
         """Return the usable entries among `keys` and how many were present but corrupt."""
@@ -114,9 +83,9 @@ class ParseCache:
         rejected = 0
         try:
             # The cache holds only the site's current sources (see put_many), so read it whole.
-            rows = self._connection.execute("SELECT key, checksum, value FROM entries").fetchall()
+            rows = self._store.connection.execute("SELECT key, checksum, value FROM entries").fetchall()
         except sqlite3.DatabaseError:
-            self._reset()
+            self._store.reset()
             return found, rejected
         for key, checksum, blob in rows:
             if key not in wanted:
@@ -141,22 +110,17 @@ class ParseCache:
         """Store new entries and drop the ones no source uses any more, so the cache stays the size of the site."""
         blobs = [(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in entries.items()]
         try:
-            with self._connection:
-                self._connection.execute("BEGIN IMMEDIATE")
-                self._connection.executemany(
+            with self._store.connection:
+                self._store.connection.execute("BEGIN IMMEDIATE")
+                self._store.connection.executemany(
                     "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", [(key, _checksum(blob), blob) for key, blob in blobs]
                 )
                 keep = set(keep)
-                stored = {key for (key,) in self._connection.execute("SELECT key FROM entries")}
-                self._connection.executemany("DELETE FROM entries WHERE key = ?", [(key,) for key in stored - keep])
+                stored = {key for (key,) in self._store.connection.execute("SELECT key FROM entries")}
+                self._store.connection.executemany("DELETE FROM entries WHERE key = ?", [(key,) for key in stored - keep])
         except sqlite3.DatabaseError:
             # A cache that cannot be written only costs speed next time; the build goes on.
-            self._reset()
-
-    def _reset(self) -> None:
-        self._connection.close()
-        self._remove_files()
-        self._connection = self._open()
+            self._store.reset()
 
     def close(self) -> None:
-        self._connection.close()
+        self._store.close()

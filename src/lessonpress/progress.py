@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 
 import click
@@ -28,3 +28,17 @@ def terminal_bar(label: str, items: Sequence[T], size: int = 0) -> Iterator[T]:
         return
     with click.progressbar(items, label=label, file=click.get_text_stream("stderr")) as bar:
         yield from bar
+
+
+class Counted:
+    """Items that arrive one by one (from worker processes) with their number known ahead, so a bar can count them."""
+
+    def __init__(self, items: Iterable[T], length: int) -> None:
+        self._items = items
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items)

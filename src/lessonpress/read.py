@@ -21,7 +21,7 @@ from .errors import SourceError
 from .frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
 from .markdown import convert, make_markdown
 from .model import SLUG_PATTERN, Lesson, Poll, SeriesInfo
-from .progress import Progress, silent
+from .progress import Counted, Progress, silent
 
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
 INDEX_FILE = "_index.md"
@@ -230,9 +230,14 @@ def _parse_chunk(files: list[tuple[str, bytes]], timezone: str, default_question
     ]
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container or `taskset` may allow fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str, progress: Progress = silent) -> list[Parsed]:
     """Parse files in order, over all cores when there are enough to pay for starting a pool."""
-    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, len(files))
+    workers = min(usable_cpus(), len(files))
     if workers < 2 or len(files) < MIN_POOL_FILES:
         return _parse_chunk(files, timezone, default_question)
     # Imported here: multiprocessing costs start-up time that warm builds and `--help` never need.
@@ -248,22 +253,8 @@ def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question:
     method = "fork" if "fork" in methods and threading.active_count() == 1 else "forkserver" if "forkserver" in methods else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
         results = pool.map(_parse_chunk, chunks, [timezone] * len(chunks), [default_question] * len(chunks))
-        parsed = [list(chunk) for chunk in progress(f"Parsing {len(files)} files", _Sized(results, len(chunks)), size=len(files))]
+        parsed = [list(chunk) for chunk in progress(f"Parsing {len(files)} files", Counted(results, len(chunks)), size=len(files))]
     return [item for chunk in parsed for item in chunk]
-
-
-class _Sized:
-    """An iterator with a known length, so a progress bar can count finished pool chunks."""
-
-    def __init__(self, items: Iterator[list[Parsed]], length: int) -> None:
-        self._items = items
-        self._length = length
-
-    def __len__(self) -> int:
-        return self._length
-
-    def __iter__(self) -> Iterator[list[Parsed]]:
-        return self._items
 
 
 def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]], progress: Progress = silent) -> tuple[list[Parsed], CacheStats]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlencode
 
-from .build import render
+from .build import prepare
 from .drip import plan_course
 from .emails import Mailer, Recipient
 from .errors import SendFailed, SourceError
@@ -124,7 +124,7 @@ def resolve_lesson(site: Site, root: Path, wanted: str, now: datetime) -> Issue:
     issue = _find_lesson(site, root, wanted)
     if issue is not None:
         return issue
-    everything, _, _ = render(root, BuildOptions(now=now, include_drafts=True, include_future=True), with_emails=False)
+    everything, _, _ = prepare(root, BuildOptions(now=now, include_drafts=True, include_future=True))
     hidden = _find_lesson(everything, root, wanted)
     if hidden is None:
         known = ", ".join(lesson_id(item) for item in sorted(site.issues, key=lesson_id))
@@ -153,7 +153,7 @@ def send_test(request: SendRequest, settings: SmtpSettings, address: str) -> flo
     started = time.perf_counter()
     if not is_address(address):
         raise SendFailed([SourceError("--test-to", 0, f"'{address}' is not a plain email address like you@example.org")])
-    site, _, _ = render(request.root, BuildOptions(now=request.now), with_emails=False)
+    site, _, _ = prepare(request.root, BuildOptions(now=request.now))
     _check_site(site, request)
     issue = resolve_lesson(site, request.root, request.lesson, request.now)
     mailer = Mailer(site)
@@ -213,7 +213,7 @@ def send(
     if request.list_path is None:
         raise SendFailed([SourceError("--list", 0, "is required: give the subscriber CSV")])
     # Messages are rendered per recipient below, so the build's own email files are not needed.
-    site, _, _ = render(request.root, BuildOptions(now=request.now, include_future=bool(request.course)), with_emails=False)
+    site, _, _ = prepare(request.root, BuildOptions(now=request.now, include_future=bool(request.course)))
     _check_site(site, request)
     target = _target(site, request)
     suppressed = read_suppressed(request.suppress) if request.suppress else frozenset()

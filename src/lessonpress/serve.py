@@ -17,16 +17,16 @@ from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from jinja2 import Environment, TemplateError, TemplateSyntaxError
+from jinja2 import Environment
 
 from .build import asset_files, prepare, renderers
 from .config import SiteConfig
 from .emails import email_paths, render_emails
-from .errors import BuildFailed, SourceError, source_error
+from .errors import BuildFailed, SourceError
 from .model import BuildOptions, LinkResolver, Site
 from .read import SourceReader
 from .site import Renderer, theme_static
-from .themes import make_environment
+from .themes import make_environment, template_error
 from .topics import BacklogReader
 from .watch import Change, Watcher
 from .write import check_paths
@@ -174,11 +174,7 @@ class LiveSite:
 
     def describe(self, error: Exception) -> SourceError:
         """Say what went wrong in a build or in rendering one of its pages."""
-        if isinstance(error, TemplateSyntaxError) and error.filename:
-            return source_error(self.root, Path(error.filename), error.lineno, f"template error: {error.message}")
-        if isinstance(error, TemplateError):
-            return SourceError("themes", 0, f"template error: {error}")
-        return SourceError("lessonpress", 0, f"the build crashed ({type(error).__name__}: {error}); fix the last change or report this as a bug")
+        return template_error(self.root, error) or SourceError("lessonpress", 0, f"the build crashed ({type(error).__name__}: {error}); fix the last change or report this as a bug")
 
     def wait_newer(self, seen: int, timeout: float) -> Snapshot | None:
         """Block until a build newer than `seen` is in place; None on timeout or close."""

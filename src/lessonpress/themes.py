@@ -7,11 +7,12 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Iterator
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 
 from . import mailto
 from .config import SiteConfig
-from .model import Issue, slugify
+from .errors import SourceError, source_error
+from .model import Issue, Lesson, slugify
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
@@ -35,7 +36,49 @@ def site_theme_dir(config: SiteConfig) -> Path:
     return config.root / "themes" / config.theme
 
 
-def make_environment(config: SiteConfig, *, autoescape: bool = True) -> Environment:
+# What a template can read of a lesson's body; see BodyReads.
+BODY_ATTRIBUTES = frozenset({"body_html", "body_parts", "poll_in_body", "links"})
+
+
+class BodyReads:
+    """Notice a template reading the body of a lesson other than its own and its neighbours'.
+
+    A page's cache key covers the site without lesson bodies (see digest.py); a page whose
+    templates read another lesson's body is made to depend on the whole site instead.
+    """
+
+    def __init__(self) -> None:
+        self._own: frozenset[int] = frozenset()
+        self.outside = False
+
+    def begin(self, issue: Issue | None) -> None:
+        """Start one output, made for `issue` (None for a page of no one lesson)."""
+        own = () if issue is None else (issue, issue.lesson, issue.previous, issue.next)
+        self._own = frozenset(id(value) for value in own if value is not None)
+        self.outside = False
+
+    def read(self, value: object) -> None:
+        if isinstance(value, (Lesson, Issue)) and id(value) not in self._own:
+            self.outside = True
+
+
+class _TrackedEnvironment(Environment):
+    """An environment that tells its `BodyReads` of every lesson body its templates read."""
+
+    reads: BodyReads
+
+    def getattr(self, obj: object, attribute: str) -> object:  # noqa: A003 - Jinja's name
+        if attribute in BODY_ATTRIBUTES:
+            self.reads.read(obj)
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: object, argument: object) -> object:
+        if isinstance(argument, str) and argument in BODY_ATTRIBUTES:
+            self.reads.read(obj)
+        return super().getitem(obj, argument)
+
+
+def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: BodyReads | None = None) -> Environment:
     """Return the environment: the site theme's templates win by name; `default/…` reaches the built-in ones."""
     builtin = PackageLoader("lessonpress", f"themes/{BUILTIN_THEME}")
     loaders = []
@@ -43,7 +86,7 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True) -> Environm
     if theme_dir.is_dir():
         loaders.append(FileSystemLoader(str(theme_dir)))
     loaders += [PrefixLoader({BUILTIN_THEME: builtin}), builtin]
-    env = Environment(
+    env = _TrackedEnvironment(
         loader=ChoiceLoader(loaders),
         autoescape=autoescape,
         undefined=StrictUndefined,
@@ -53,6 +96,7 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True) -> Environm
         # Each build makes a new environment, so re-checking template files on every include only costs stat calls.
         auto_reload=False,
     )
+    env.reads = reads or BodyReads()
     base = config.base_path
     env.filters["long_date"] = long_date
     env.filters["url"] = lambda path: base + path.lstrip("/")
@@ -68,6 +112,15 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True) -> Environm
         endpoint_url=lambda poll, choice: mailto.endpoint_url(config, poll, choice),
     )
     return env
+
+
+def template_error(root: Path, error: Exception) -> SourceError | None:
+    """Say where a template went wrong, as `path:line: message`; None for an error that is not a template's."""
+    if isinstance(error, TemplateSyntaxError) and error.filename:
+        return source_error(root, Path(error.filename), error.lineno, f"template error: {error.message}")
+    if isinstance(error, TemplateError):
+        return SourceError("themes", 0, f"template error: {error}")
+    return None
 
 
 def theme_error(config: SiteConfig) -> str | None:

@@ -1,10 +1,11 @@
-"""Write a `{path: bytes}` map as the output folder: built aside, swapped in, unchanged files kept."""
+"""Write the output folder: new and changed files staged aside, then moved in; unchanged files kept; others removed."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -38,52 +39,88 @@ def output_error(output: Path, root: Path) -> SourceError | None:
     return None
 
 
-def write_tree(files: dict[str, bytes], output: Path) -> WriteResult:
-    """Build the new tree beside `output`, then swap it in; a crash at any point leaves a whole tree."""
-    output = output.resolve()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    existing = _file_sizes(output) if output.is_dir() else {}
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.new-", dir=output.parent))
-    written = unchanged = 0
-    try:
-        made: set[Path] = set()
-        for path in sorted(files):
-            data = files[path]
-            target = staging / path
-            if target.parent not in made:
+class Staging:
+    """A build's new and changed files, written beside the output folder until everything has rendered.
+
+    Rendering can fail (a template error); only `commit`, after it, touches the output folder, so
+    a failed build leaves the previous output as it was.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output.resolve()
+        self.output.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.new-", dir=self.output.parent))
+
+    def write(self, path: str, data: bytes, existing: Mapping[str, tuple[int, int]]) -> tuple[str, int, int]:
+        """Stage one file unless the output already holds these bytes; return its path, size and mtime in ns as the output will have them.
+
+        `existing` is the output folder as `scan` found it. A file whose bytes are unchanged is not
+        staged, so it keeps its inode and mtime (rsync and browser caches see no change). Safe to
+        call from forked workers: each writes its own paths.
+        """
+        known = existing.get(path)
+        if known is not None and known[0] == len(data):
+            try:
+                if (self.output / path).read_bytes() == data:
+                    return path, known[0], known[1]
+            except OSError:  # gone or a folder now: stage it
+                pass
+        target = self.folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return path, len(data), target.stat().st_mtime_ns
+
+    def commit(self, built: Collection[str], existing: Mapping[str, tuple[int, int]]) -> WriteResult:
+        """Move the staged files into the output folder and remove the files the build no longer makes.
+
+        A changed file replaces its target by rename, so no reader sees half a file.
+        """
+        try:
+            staged = _staged_files(self.folder)
+            if not self.output.exists():
+                self.folder.rename(self.output)
+                return WriteResult(written=len(staged), unchanged=len(built) - len(staged))
+            wanted = set(built)
+            removed = _remove_all(self.output, [path for path in existing if path not in wanted])
+            for path in staged:
+                target = self.output / path
                 target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
-            previous = output / path
-            # Size first: only a file that could be equal is read back and compared.
-            if existing.get(path) == len(data) and previous.read_bytes() == data:
-                # A hard link keeps the inode and mtime, so rsync and browsers see no change.
-                os.link(previous, target)
-                unchanged += 1
-            else:
-                target.write_bytes(data)
-                written += 1
-        _swap(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return WriteResult(written=written, unchanged=unchanged, removed=len(set(existing) - set(files)))
+                if target.is_dir():  # only files no longer built were under it, and they are gone
+                    shutil.rmtree(target)
+                os.replace(self.folder / path, target)
+            return WriteResult(written=len(staged), unchanged=len(built) - len(staged), removed=removed)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the staging folder and whatever is left in it."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _swap(staging: Path, output: Path) -> None:
-    """Put `staging` in the place of `output` with two renames; the old tree is removed after."""
-    if not output.exists():
-        staging.rename(output)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{output.name}.old-", dir=output.parent))
-    retired.rmdir()
-    output.rename(retired)
-    staging.rename(output)
-    shutil.rmtree(retired, ignore_errors=True)
+def _remove_all(output: Path, paths: list[str]) -> int:
+    """Remove these files, then every folder they leave empty."""
+    folders: set[Path] = set()
+    for path in paths:
+        target = output / path
+        target.unlink(missing_ok=True)
+        folders.update(parent for parent in target.parents if parent.is_relative_to(output) and parent != output)
+    for folder in sorted(folders, key=lambda item: len(item.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:  # still holds files the build makes
+            continue
+    return len(paths)
 
 
-def _file_sizes(folder: Path) -> dict[str, int]:
-    """Return every file (or link) under `folder` by posix relative path, with its size."""
-    found: dict[str, int] = {}
+def _staged_files(folder: Path) -> list[str]:
+    return sorted(scan(folder))
+
+
+def scan(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file (or link) under `folder` by posix relative path, with its size and mtime in ns."""
+    found: dict[str, tuple[int, int]] = {}
+    if not folder.is_dir():
+        return found
     pending = [("", str(folder))]
     while pending:
         prefix, directory = pending.pop()
@@ -92,5 +129,6 @@ def _file_sizes(folder: Path) -> dict[str, int]:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((prefix + entry.name + "/", entry.path))
                 else:
-                    found[prefix + entry.name] = entry.stat(follow_symlinks=False).st_size
+                    status = entry.stat(follow_symlinks=False)
+                    found[prefix + entry.name] = (status.st_size, status.st_mtime_ns)
     return found

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..build import render
+from ..build import prepare
 from ..emails import Mailer, Recipient
 from ..errors import BuildFailed, SourceError
 from ..model import BuildOptions, Issue, Site
@@ -42,7 +42,7 @@ def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output
     """Write or print LESSON (a lesson file or series/slug) as email."""
     started = time.perf_counter()
     options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=drafts, include_future=future)
-    site, _, warnings = render(root, options)
+    site, _, warnings = prepare(root, options)
     print_warnings(warnings)
     issue = find_issue(site, root, lesson)
     mailer = Mailer(site)

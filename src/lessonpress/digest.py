@@ -1,0 +1,115 @@
+"""What a build's outputs depend on, as digests: the code and theme, the site without lesson bodies, each lesson in its place."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import pickle
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from . import __version__
+from .config import SiteConfig
+from .model import Issue, Lesson, Site
+from .themes import BUILTIN_THEME, site_theme_dir
+
+# Bump when what a digest covers changes.
+FORMAT = "lessonpress-digest/1"
+# The libraries whose output lands in the files as it is.
+RENDER_LIBRARIES = ("jinja2", "markupsafe", "css-inline", "feedgen", "lxml")
+# Lesson fields that come from the body. The navigation digest leaves them out, so editing one
+# lesson's text does not make every page stale; a template that reads another lesson's body
+# is seen doing so (themes.BodyReads) and its page then depends on the whole site.
+BODY_FIELDS = frozenset({"body_html", "links"})
+
+
+def _dump(value: object) -> bytes:
+    """Pickle without the memo: equal values give equal bytes whether or not they share objects."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    # Values from the parse cache and values fresh from pool workers share objects differently;
+    # the memo would write them differently and every digest would differ between two builds.
+    pickler.fast = True
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _hash(*parts: bytes) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def render_fingerprint(config: SiteConfig) -> str:
+    """Hash what turns the site into files besides the site itself: lessonpress's code, the libraries and the theme's files."""
+    parts = [FORMAT.encode(), __version__.encode(), *(version(name).encode() for name in RENDER_LIBRARIES)]
+    package = Path(__file__).parent
+    # All of the package: an edited checkout must not keep files its code would no longer write.
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            parts += [path.relative_to(package).as_posix().encode(), path.read_bytes()]
+    theme = site_theme_dir(config)
+    if theme.is_dir():
+        for path in sorted(theme.rglob("*")):
+            if path.is_file():
+                parts += [b"site-theme/" + path.relative_to(theme).as_posix().encode(), path.read_bytes()]
+    parts.append(BUILTIN_THEME.encode())
+    return _hash(*parts)
+
+
+def _fields(value: object, replacements: dict[str, object]) -> tuple[object, ...]:
+    """Every field of a dataclass value, some replaced; a field added later is covered without a change here."""
+    return tuple((field.name, replacements.get(field.name, getattr(value, field.name))) for field in dataclasses.fields(value))
+
+
+def _lesson_record(lesson: Lesson) -> tuple[object, ...]:
+    return tuple(item for item in _fields(lesson, {}) if item[0] not in BODY_FIELDS)
+
+
+def _source(lesson: Lesson | None) -> str | None:
+    return None if lesson is None else lesson.source
+
+
+def _issue_record(issue: Issue) -> tuple[object, ...]:
+    """An issue without bodies: neighbours by source, since each is recorded in its own place."""
+    return _fields(issue, {"lesson": _lesson_record(issue.lesson), "body_html": None, "previous": _source(issue.previous), "next": _source(issue.next)})
+
+
+def _body(lesson: Lesson | None) -> bytes:
+    return b"" if lesson is None else _dump((lesson.body_html, lesson.links))
+
+
+@dataclass(frozen=True)
+class SiteDigests:
+    """The site's digests: without bodies (`nav`), whole (`full`), and each issue with its own and its neighbours' bodies."""
+
+    nav: str
+    full: str
+    issues: dict[str, str]  # by the issue's lesson source
+
+
+def site_digests(site: Site) -> SiteDigests:
+    """Digest the site: navigation (every value but lesson bodies), every issue in its place, and the whole."""
+    records = [_issue_record(issue) for issue in site.issues]
+    nav = _hash(_dump(_fields(site, {
+        "issues": records,
+        "series": tuple(_fields(series, {
+            "issues": tuple(issue.lesson.source for issue in series.issues),
+            "upcoming": tuple(_lesson_record(lesson) for lesson in series.upcoming),
+        }) for series in site.series),
+        "tags": tuple(_fields(tag, {"issues": tuple(issue.lesson.source for issue in tag.issues)}) for tag in site.tags),
+    })))
+    issues = {
+        issue.lesson.source: _hash(
+            _dump(record), _body(issue.lesson), _body(issue.previous), _body(issue.next),
+            # The body with its links resolved: the same object as the lesson's when it has none.
+            b"" if issue.body_html is issue.lesson.body_html else issue.body_html.encode(),
+        )
+        for issue, record in zip(site.issues, records)
+    }
+    upcoming = [_body(lesson) for series in site.series for lesson in series.upcoming]
+    return SiteDigests(nav=nav, full=_hash(nav.encode(), *(digest.encode() for digest in issues.values()), *upcoming), issues=issues)

@@ -1,0 +1,71 @@
+"""Every output file of a site as a job: how it renders and what its cache key must cover."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from functools import partial
+from pathlib import Path
+
+from jinja2 import Environment
+
+from .emails import Mailer, email_files, email_paths, merge_tag_recipient
+from .feeds import feed_renderers
+from .model import Issue, Site
+from .site import page_renderers
+from .themes import static_files
+
+
+class Depends(Enum):
+    """What of the site a job's files are made from, besides the code and the theme."""
+
+    NAV = "nav"  # rendered by templates whose reads of lesson bodies are tracked (themes.BodyReads)
+    SITE = "site"  # made by code that reads any lesson's body (feeds, sitemap): the whole site
+    FILE = "file"  # a copied file: its own bytes
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # unique in a build; names the job's record in the manifest
+    paths: tuple[str, ...]  # the output files it makes
+    render: Callable[[], dict[str, bytes]]
+    depends: Depends
+    issue: Issue | None = None  # the lesson the job is made for: its digest is part of the key
+    inputs: str = ""  # more for the key: a copied file's size and time
+
+
+def _one(path: str, renderer: Callable[[], bytes]) -> dict[str, bytes]:
+    return {path: renderer()}
+
+
+def _read(path: str, source: Path) -> dict[str, bytes]:
+    return {path: source.read_bytes()}
+
+
+def _copied(path: str, data: bytes) -> dict[str, bytes]:
+    return {path: data}
+
+
+def site_jobs(site: Site, env: Environment, mailer: Mailer) -> list[Job]:
+    """The jobs of every page, feed, email, theme static file and copied lesson file."""
+    lesson_pages = {f"{issue.path}index.html": issue for issue in site.issues}
+    jobs = [
+        # The sitemap's code reads the site itself, not through templates, so its reads are not tracked.
+        Job(path, (path,), partial(_one, path, renderer), Depends.SITE if path == "sitemap.xml" else Depends.NAV, lesson_pages.get(path))
+        for path, renderer in page_renderers(site, env).items()
+    ]
+    jobs += [Job(path, (path,), partial(_one, path, renderer), Depends.SITE) for path, renderer in feed_renderers(site, env).items()]
+    merge = merge_tag_recipient(site)
+    jobs += [
+        Job(f"email:{issue.path}", tuple(email_paths(issue).values()), partial(email_files, mailer, issue, merge), Depends.NAV, issue)
+        for issue in site.issues
+    ]
+    # The theme's files are part of every key (digest.render_fingerprint): its static files need nothing more.
+    jobs += [Job(f"static/{name}", (f"static/{name}",), partial(_copied, f"static/{name}", data), Depends.FILE) for name, data in static_files(site.config)]
+    for asset in site.assets:
+        source = site.config.lessons_dir / asset
+        status = source.stat()
+        jobs.append(Job(asset, (asset,), partial(_read, asset, source), Depends.FILE, inputs=f"{status.st_size}:{status.st_mtime_ns}:{status.st_ino}"))
+    return jobs
+

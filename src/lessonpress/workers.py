@@ -1,0 +1,121 @@
+"""Run numbered pieces of work in forked worker processes, results streaming back as they finish."""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import selectors
+import signal
+import struct
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+_LENGTH = struct.Struct("<Q")
+
+
+def _picklable(error: BaseException) -> BaseException:
+    """The error itself when it can cross the pipe, else one that says the same."""
+    try:
+        pickle.dumps(error)
+    except Exception:  # noqa: BLE001 - any error that cannot be pickled is described instead
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def _child(indices: range, work: Callable[[int], T], pipe: int) -> None:
+    """Run the worker's share and send each result, or the first error, to the parent; never returns."""
+    status = 0
+    try:
+        with os.fdopen(pipe, "wb") as out:
+            for index in indices:
+                try:
+                    record: tuple[str, int, object] = ("done", index, work(index))
+                except BaseException as error:  # noqa: BLE001 - every failure goes to the parent, which raises it
+                    record, status = ("error", index, _picklable(error)), 1
+                blob = pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
+                out.write(_LENGTH.pack(len(blob)) + blob)
+                out.flush()
+                if status:
+                    break
+    finally:
+        # _exit: the parent's atexit handlers and buffered output are the parent's, not to run twice.
+        os._exit(status)
+
+
+def fan_out(count: int, work: Callable[[int], T], workers: int) -> Iterator[tuple[int, T]]:
+    """Yield `(index, work(index))` for every index below `count`, computed in `workers` forked processes, as each finishes.
+
+    Worker w takes indices w, w + workers, …, which spreads cheap and costly work evenly. The
+    children share the parent's memory as it was at the fork, so `work` may use any value the
+    parent holds. The first error a worker meets is raised here once every worker has stopped.
+    """
+    # Frozen objects are never visited by the collector, so the children do not copy the pages
+    # holding the parent's objects just to collect them.
+    gc.freeze()
+    children: dict[int, int] = {}  # read end of the pipe -> pid
+    try:
+        for worker in range(workers):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read)
+                _child(range(worker, count, workers), work, write)
+            os.close(write)
+            children[read] = pid
+    finally:
+        gc.unfreeze()
+    errors: list[tuple[int, BaseException]] = []
+    finished = False
+    try:
+        yield from _results(children, errors)
+        finished = True
+    finally:
+        if not finished:  # the parent stopped early (an error, Ctrl-C): the workers' results are not wanted
+            for pid in children.values():
+                try:
+                    os.kill(pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        statuses = [os.waitpid(pid, 0)[1] for pid in children.values()]
+    if errors:
+        raise min(errors, key=lambda item: item[0])[1]
+    if any(statuses):
+        raise RuntimeError(f"a worker process died ({', '.join(str(status) for status in statuses if status)}); run the build again")
+
+
+def _results(children: dict[int, int], errors: list[tuple[int, BaseException]]) -> Iterator[tuple[int, T]]:
+    """Read length-prefixed records from every child's pipe until all are closed."""
+    buffers = {fd: bytearray() for fd in children}
+    with selectors.DefaultSelector() as selector:
+        for fd in children:
+            selector.register(fd, selectors.EVENT_READ)
+        try:
+            yield from _read_all(selector, buffers, errors)
+        finally:
+            for key in list(selector.get_map().values()):
+                os.close(key.fd)
+
+
+def _read_all(selector: selectors.BaseSelector, buffers: dict[int, bytearray], errors: list[tuple[int, BaseException]]) -> Iterator[tuple[int, T]]:
+    while selector.get_map():
+        for key, _ in selector.select():
+            fd = key.fd
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                selector.unregister(fd)
+                os.close(fd)
+                continue
+            buffer = buffers[fd]
+            buffer += chunk
+            while len(buffer) >= _LENGTH.size:
+                (length,) = _LENGTH.unpack_from(buffer)
+                if len(buffer) < _LENGTH.size + length:
+                    break
+                kind, index, value = pickle.loads(bytes(buffer[_LENGTH.size : _LENGTH.size + length]))
+                del buffer[: _LENGTH.size + length]
+                if kind == "error":
+                    errors.append((index, value))
+                else:
+                    yield index, value
