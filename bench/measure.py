@@ -18,7 +18,8 @@ SAMPLE_SECONDS = 0.005
 @dataclass(frozen=True)
 class Run:
     seconds: float
-    peak_total_mb: float  # largest sum of resident memory over the process tree, sampled
+    peak_total_mb: float  # largest sum of proportional set size (PSS) over the process tree, sampled
+    peak_rss_mb: float  # largest sum of resident set size: counts a page a forked worker shares with its parent twice
     peak_single_mb: float  # the kernel's peak for the child; on Linux it starts from this benchmark's own size at fork
     cpu_seconds: float  # user + system time of the process and its workers: steadier than wall time on a busy machine
 
@@ -40,21 +41,36 @@ class Figure:
     def peak_mb(self) -> float:
         return max(run.peak_total_mb for run in self.runs)
 
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(run.peak_rss_mb for run in self.runs)
 
-def _tree_rss_kb(pid: int) -> int:
-    """Sum VmRSS over `pid` and its descendants (Linux /proc); processes that end meanwhile count 0."""
-    total = 0
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """RSS and PSS of one process: PSS splits each page among the processes sharing it, so sums over a tree count it once."""
+    rss = pss = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Rss:"):
+            rss = int(line.split()[1])
+        elif line.startswith("Pss:"):
+            pss = int(line.split()[1])
+    return rss, pss
+
+
+def _tree_memory_kb(pid: int) -> tuple[int, int]:
+    """Sum RSS and PSS over `pid` and its descendants (Linux /proc); processes that end meanwhile count 0."""
+    total_rss = total_pss = 0
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+            rss, pss = _memory_kb(current)
+            total_rss, total_pss = total_rss + rss, total_pss + pss
             for task in os.listdir(f"/proc/{current}/task"):
                 pending.extend(int(child) for child in Path(f"/proc/{current}/task/{task}/children").read_text().split())
         except (OSError, ValueError):
             continue
-    return total
+    return total_rss, total_pss
 
 
 def run_measured(command: list[str]) -> Run:
@@ -62,12 +78,13 @@ def run_measured(command: list[str]) -> Run:
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        peak = [0]
+        peak = [0, 0]  # RSS, PSS
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+                rss, pss = _tree_memory_kb(process.pid)
+                peak[:] = max(peak[0], rss), max(peak[1], pss)
                 done.wait(SAMPLE_SECONDS)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -82,7 +99,7 @@ def run_measured(command: list[str]) -> Run:
             log.seek(0)
             raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{log.read().decode(errors='replace')}")
     cpu = usage.ru_utime + usage.ru_stime
-    return Run(seconds=seconds, peak_total_mb=peak[0] / 1024, peak_single_mb=usage.ru_maxrss / 1024, cpu_seconds=cpu)
+    return Run(seconds=seconds, peak_total_mb=peak[1] / 1024, peak_rss_mb=peak[0] / 1024, peak_single_mb=usage.ru_maxrss / 1024, cpu_seconds=cpu)
 
 
 def repeat(name: str, runs: int, prepare: Callable[[int], None], command: list[str]) -> Figure:
@@ -92,5 +109,5 @@ def repeat(name: str, runs: int, prepare: Callable[[int], None], command: list[s
         prepare(n)
         results.append(run_measured(command))
     figure = Figure(name, tuple(results))
-    print(f"  {name:<36} {figure.seconds * 1000:9.0f} ms wall {figure.cpu_seconds * 1000:9.0f} ms CPU   peak {figure.peak_mb:6.0f} MB", flush=True)
+    print(f"  {name:<36} {figure.seconds * 1000:9.0f} ms wall {figure.cpu_seconds * 1000:9.0f} ms CPU   peak {figure.peak_mb:6.0f} MB PSS ({figure.peak_rss_mb:.0f} MB RSS)", flush=True)
     return figure

@@ -56,6 +56,11 @@ def _checksum(blob: bytes) -> bytes:
     return hashlib.sha256(blob).digest()[:16]
 
 
+def _row(key: str, value: Parsed) -> tuple[str, bytes, bytes]:
+    blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return key, _checksum(blob), blob
+
+
 def _is_parsed(value: object) -> bool:
     """Check an unpickled entry has the shape of a parse result before it is trusted."""
     return (
@@ -82,19 +87,19 @@ class ParseCache:
         found: dict[str, Parsed] = {}
         rejected = 0
         try:
-            # The cache holds only the site's current sources (see put_many), so read it whole.
-            rows = self._store.connection.execute("SELECT key, checksum, value FROM entries").fetchall()
+            # The cache holds only the site's current sources (see put_many), so read it whole, a row
+            # at a time: fetching every row first held all the pickled entries in memory at once.
+            for key, checksum, blob in self._store.connection.execute("SELECT key, checksum, value FROM entries"):
+                if key not in wanted:
+                    continue
+                value = self._load(checksum, blob)
+                if value is None:
+                    rejected += 1
+                else:
+                    found[key] = value
         except sqlite3.DatabaseError:
             self._store.reset()
-            return found, rejected
-        for key, checksum, blob in rows:
-            if key not in wanted:
-                continue
-            value = self._load(checksum, blob)
-            if value is None:
-                rejected += 1
-            else:
-                found[key] = value
+            return {}, 0
         return found, rejected
 
     def _load(self, checksum: bytes, blob: bytes) -> Parsed | None:
@@ -108,13 +113,11 @@ class ParseCache:
 
     def put_many(self, entries: Mapping[str, Parsed], keep: Iterable[str]) -> None:
         """Store new entries and drop the ones no source uses any more, so the cache stays the size of the site."""
-        blobs = [(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in entries.items()]
         try:
             with self._store.connection:
                 self._store.connection.execute("BEGIN IMMEDIATE")
-                self._store.connection.executemany(
-                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", [(key, _checksum(blob), blob) for key, blob in blobs]
-                )
+                # Pickled one at a time as SQLite takes them, not all first: a cold build stores thousands.
+                self._store.connection.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", (_row(key, value) for key, value in entries.items()))
                 keep = set(keep)
                 stored = {key for (key,) in self._store.connection.execute("SELECT key FROM entries")}
                 self._store.connection.executemany("DELETE FROM entries WHERE key = ?", [(key,) for key in stored - keep])

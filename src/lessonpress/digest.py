@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import pickle
@@ -61,26 +60,22 @@ def render_fingerprint(config: SiteConfig) -> str:
     return _hash(*parts)
 
 
-def _fields(value: object, replacements: dict[str, object]) -> tuple[object, ...]:
-    """Every field of a dataclass value, some replaced; a field added later is covered without a change here."""
-    return tuple((field.name, replacements.get(field.name, getattr(value, field.name))) for field in dataclasses.fields(value))
+def _fields(value: object, replacements: dict[str, object]) -> dict[str, object]:
+    """Every field of a frozen dataclass value by name, some replaced; a field added later is covered without a change here."""
+    return {**vars(value), **replacements}
 
 
-def _lesson_record(lesson: Lesson) -> tuple[object, ...]:
-    return tuple(item for item in _fields(lesson, {}) if item[0] not in BODY_FIELDS)
+def _lesson_record(lesson: Lesson) -> dict[str, object]:
+    return {name: field for name, field in vars(lesson).items() if name not in BODY_FIELDS}
 
 
 def _source(lesson: Lesson | None) -> str | None:
     return None if lesson is None else lesson.source
 
 
-def _issue_record(issue: Issue) -> tuple[object, ...]:
+def _issue_record(issue: Issue) -> dict[str, object]:
     """An issue without bodies: neighbours by source, since each is recorded in its own place."""
-    return _fields(issue, {"lesson": _lesson_record(issue.lesson), "body_html": None, "previous": _source(issue.previous), "next": _source(issue.next)})
-
-
-def _body(lesson: Lesson | None) -> bytes:
-    return b"" if lesson is None else _dump((lesson.body_html, lesson.links))
+    return _fields(issue, {"lesson": _lesson_record(issue.lesson), "previous": _source(issue.previous), "next": _source(issue.next)})
 
 
 @dataclass(frozen=True)
@@ -103,13 +98,17 @@ def site_digests(site: Site) -> SiteDigests:
         }) for series in site.series),
         "tags": tuple(_fields(tag, {"issues": tuple(issue.lesson.source for issue in tag.issues)}) for tag in site.tags),
     })))
-    issues = {
-        issue.lesson.source: _hash(
-            _dump(record), _body(issue.lesson), _body(issue.previous), _body(issue.next),
-            # The body with its links resolved: the same object as the lesson's when it has none.
-            b"" if issue.body_html is issue.lesson.body_html else issue.body_html.encode(),
-        )
-        for issue, record in zip(site.issues, records)
-    }
-    upcoming = [_body(lesson) for series in site.series for lesson in series.upcoming]
-    return SiteDigests(nav=nav, full=_hash(nav.encode(), *(digest.encode() for digest in issues.values()), *upcoming), issues=issues)
+    # Each lesson's body is hashed once, though up to three issues (its own and its neighbours') use it.
+    bodies = {lesson.source: _hash(lesson.body_html.encode(), _dump(lesson.links)).encode() for lesson in _lessons(site)}
+    issues = {}
+    for issue, record in zip(site.issues, records):
+        # The site's lessons carry their bodies with links resolved (model.assemble).
+        neighbours = [bodies[lesson.source] if lesson is not None else b"" for lesson in (issue.lesson, issue.previous, issue.next)]
+        issues[issue.lesson.source] = _hash(_dump(record), *neighbours)
+    full = _hash(nav.encode(), *(digest.encode() for digest in issues.values()), *(bodies[lesson.source] for series in site.series for lesson in series.upcoming))
+    return SiteDigests(nav=nav, full=full, issues=issues)
+
+
+def _lessons(site: Site) -> list[Lesson]:
+    """Every lesson of the site, published or upcoming."""
+    return [issue.lesson for issue in site.issues] + [lesson for series in site.series for lesson in series.upcoming]

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from functools import cache, partial
 
-from feedgen.feed import FeedGenerator
 from jinja2 import Environment
 
 from .absolute import absolutize_html
@@ -18,6 +17,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str, description: str, path: str) -> tuple[bytes, bytes]:
     """Return (rss, atom) bytes for these issues, newest first."""
+    # Imported here: feedgen brings lxml, which a build that renders no feed never needs.
+    from feedgen.feed import FeedGenerator
+
     config = site.config
     feed = FeedGenerator()
     home = config.absolute(path)

@@ -61,6 +61,10 @@ def site_jobs(site: Site, env: Environment, mailer: Mailer) -> list[Job]:
         Job(f"email:{issue.path}", tuple(email_paths(issue).values()), partial(email_files, mailer, issue, merge), Depends.NAV, issue)
         for issue in site.issues
     ]
+    # Each lesson's page beside its email: workers take contiguous runs of jobs, and these two cost
+    # the most and use the same values (sorted is stable: the other jobs keep their order, first).
+    position = {issue.lesson.source: index for index, issue in enumerate(site.issues)}
+    jobs.sort(key=lambda job: -1 if job.issue is None else position[job.issue.lesson.source])
     # The theme's files are part of every key (digest.render_fingerprint): its static files need nothing more.
     jobs += [Job(f"static/{name}", (f"static/{name}",), partial(_copied, f"static/{name}", data), Depends.FILE) for name, data in static_files(site.config)]
     for asset in site.assets:

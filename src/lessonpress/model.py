@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from .config import Author, SiteConfig
@@ -85,7 +85,6 @@ class Issue:
     series: SeriesInfo
     number: int
     count: int
-    body_html: str  # with links to lessons and files resolved
     author: Author
     greeting: str
     reply_prompt: str
@@ -99,6 +98,11 @@ class Issue:
     @property
     def path(self) -> str:
         return self.lesson.path
+
+    @property
+    def body_html(self) -> str:
+        """The lesson's body with its links to lessons and files resolved."""
+        return self.lesson.body_html
 
     @property
     def body_parts(self) -> tuple[str, str]:
@@ -187,6 +191,8 @@ class _Resolved:
     urls: tuple[str | None, ...]  # per link; None for one that leads nowhere
     html: str
     errors: tuple[SourceError, ...]
+    original: Lesson  # the lesson as parsed
+    lesson: Lesson  # the same with `html` as its body
 
 
 def _joined_links(lesson: Lesson) -> tuple[_Link, ...]:
@@ -208,15 +214,22 @@ class LinkResolver:
     def __init__(self) -> None:
         self._resolved: dict[str, _Resolved] = {}
 
-    def resolve(self, lesson: Lesson, by_source: dict[str, Lesson], assets: set[str], base: str) -> tuple[str, tuple[SourceError, ...]]:
-        """Return the lesson's body with its links resolved, and the links that lead nowhere."""
+    def resolve(self, lesson: Lesson, by_source: dict[str, Lesson], assets: set[str], base: str) -> tuple[Lesson, tuple[SourceError, ...]]:
+        """Return the lesson with its body's links resolved, and the links that lead nowhere."""
         done = self._resolved.get(lesson.source)
         links = done.joined if done is not None and done.links == lesson.links else _joined_links(lesson)
         urls = tuple(_url(link, by_source, assets, base) for link in links)
         # Same body, same links, same URLs: the same rewritten body (string compares stop at identity).
         if done is None or done.urls != urls or done.links != lesson.links or done.body_html != lesson.body_html:
             done = self._resolved[lesson.source] = _resolve(lesson, links, urls)
-        return done.html, done.errors
+        elif done.original is not lesson:  # the same body in a lesson whose other fields may have changed
+            done = self._resolved[lesson.source] = replace(done, original=lesson, lesson=_with_body(lesson, done.html))
+        return done.lesson, done.errors
+
+
+def _with_body(lesson: Lesson, html: str) -> Lesson:
+    # The site keeps only the resolved body: two copies of every body were most of a build's memory.
+    return lesson if html is lesson.body_html else replace(lesson, body_html=html)
 
 
 def _url(link: _Link, by_source: dict[str, Lesson], assets: set[str], base: str) -> str | None:
@@ -242,7 +255,7 @@ def _resolve(lesson: Lesson, links: tuple[_Link, ...], urls: tuple[str | None, .
     html = lesson.body_html
     for target, url in replacements.items():
         html = html.replace(f'href="{target}"', f'href="{url}"').replace(f'src="{target}"', f'src="{url}"')
-    return _Resolved(lesson.links, lesson.body_html, links, urls, html, tuple(errors))
+    return _Resolved(lesson.links, lesson.body_html, links, urls, html, tuple(errors), lesson, _with_body(lesson, html))
 
 
 def assemble(
@@ -287,21 +300,24 @@ def assemble(
         # Compared once per lesson: each comparison of datetimes in two zones looks up both offsets.
         future = [lesson.date > options.now for lesson in course]
         published = [_is_published(lesson, later, options) for lesson, later in zip(course, future)]
+        # Published lessons with their links resolved: the issues, their neighbours and the site hold these.
+        placed = list(course)
+        for index, lesson in enumerate(course):
+            if published[index]:
+                placed[index], link_errors = links.resolve(lesson, by_source, asset_set, base)
+                errors.extend(link_errors)
         issues: list[Issue] = []
         previous: Lesson | None = None  # the nearest earlier published lesson of the course
-        for index, lesson in enumerate(course):
+        for index, lesson in enumerate(placed):
             if not published[index]:
                 continue
-            html, link_errors = links.resolve(lesson, by_source, asset_set, base)
-            errors.extend(link_errors)
-            following = course[index + 1] if index + 1 < len(course) else None
+            following = placed[index + 1] if index + 1 < len(placed) else None
             issues.append(
                 Issue(
                     lesson=lesson,
                     series=info,
                     number=index + 1,
                     count=len(course),
-                    body_html=html,
                     author=_author(config.author, lesson.author or info.author),
                     greeting=lesson.greeting or info.greeting or config.greeting,
                     reply_prompt=lesson.reply_prompt or info.reply_prompt or config.reply_prompt,

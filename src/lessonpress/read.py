@@ -237,6 +237,8 @@ def usable_cpus() -> int:
 
 def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str, progress: Progress = silent) -> list[Parsed]:
     """Parse files in order, over all cores when there are enough to pay for starting a pool."""
+    if not files:
+        return []  # a warm build: not even a converter to make
     workers = min(usable_cpus(), len(files))
     if workers < 2 or len(files) < MIN_POOL_FILES:
         return _parse_chunk(files, timezone, default_question)

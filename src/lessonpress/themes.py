@@ -61,6 +61,18 @@ class BodyReads:
         if isinstance(value, (Lesson, Issue)) and id(value) not in self._own:
             self.outside = True
 
+    def shown(self, value: object) -> object:
+        """Printing a lesson or an issue whole (its repr) shows its body too."""
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        for item in items:
+            self.read(item)
+        return value
+
+
+def _reads_body(name: object) -> bool:
+    # Private names too: `lesson.__dict__["body_html"]` reaches the body without naming the attribute.
+    return isinstance(name, str) and (name in BODY_ATTRIBUTES or name.startswith("_"))
+
 
 class _TrackedEnvironment(Environment):
     """An environment that tells its `BodyReads` of every lesson body its templates read."""
@@ -68,12 +80,12 @@ class _TrackedEnvironment(Environment):
     reads: BodyReads
 
     def getattr(self, obj: object, attribute: str) -> object:  # noqa: A003 - Jinja's name
-        if attribute in BODY_ATTRIBUTES:
+        if _reads_body(attribute):
             self.reads.read(obj)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: object, argument: object) -> object:
-        if isinstance(argument, str) and argument in BODY_ATTRIBUTES:
+        if _reads_body(argument):
             self.reads.read(obj)
         return super().getitem(obj, argument)
 
@@ -86,8 +98,10 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: Body
     if theme_dir.is_dir():
         loaders.append(FileSystemLoader(str(theme_dir)))
     loaders += [PrefixLoader({BUILTIN_THEME: builtin}), builtin]
+    reads = reads or BodyReads()
     env = _TrackedEnvironment(
         loader=ChoiceLoader(loaders),
+        finalize=reads.shown,
         autoescape=autoescape,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -96,7 +110,7 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: Body
         # Each build makes a new environment, so re-checking template files on every include only costs stat calls.
         auto_reload=False,
     )
-    env.reads = reads or BodyReads()
+    env.reads = reads
     base = config.base_path
     env.filters["long_date"] = long_date
     env.filters["url"] = lambda path: base + path.lstrip("/")

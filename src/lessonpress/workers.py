@@ -47,8 +47,9 @@ def _child(indices: range, work: Callable[[int], T], pipe: int) -> None:
 def fan_out(count: int, work: Callable[[int], T], workers: int) -> Iterator[tuple[int, T]]:
     """Yield `(index, work(index))` for every index below `count`, computed in `workers` forked processes, as each finishes.
 
-    Worker w takes indices w, w + workers, …, which spreads cheap and costly work evenly. The
-    children share the parent's memory as it was at the fork, so `work` may use any value the
+    Worker w takes the w-th of `workers` contiguous blocks of indices: neighbouring work tends to
+    use neighbouring values, so each child touches (and copies) fewer of the parent's memory pages.
+    The children share the parent's memory as it was at the fork, so `work` may use any value the
     parent holds. The first error a worker meets is raised here once every worker has stopped.
     """
     # Frozen objects are never visited by the collector, so the children do not copy the pages
@@ -61,7 +62,7 @@ def fan_out(count: int, work: Callable[[int], T], workers: int) -> Iterator[tupl
             pid = os.fork()
             if pid == 0:
                 os.close(read)
-                _child(range(worker, count, workers), work, write)
+                _child(range(worker * count // workers, (worker + 1) * count // workers), work, write)
             os.close(write)
             children[read] = pid
     finally:

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import SourceError
 
@@ -21,10 +21,16 @@ class WriteResult:
 def check_paths(paths: list[str]) -> list[SourceError]:
     """Refuse output paths that are absolute, would leave the output folder, or are both a file and a folder."""
     errors = []
-    folders = {str(parent) for path in paths for parent in PurePosixPath(path).parents}
+    # Plain string work: tens of thousands of paths made PurePosixPath the slowest part of a warm build.
+    folders: set[str] = set()
     for path in paths:
-        pure = PurePosixPath(path)
-        if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in path:
+        end = path.rfind("/")
+        while end > 0 and path[:end] not in folders:  # a folder seen before has its parents seen too
+            folders.add(path[:end])
+            end = path.rfind("/", 0, end)
+    for path in paths:
+        parts = path.split("/")
+        if path.startswith("/") or ".." in parts or not path or "\\" in path:
             errors.append(SourceError("output", 0, f"refusing to write '{path}': it would leave the output folder"))
         elif path in folders:
             errors.append(SourceError("output", 0, f"refusing to write '{path}': another output file needs it to be a folder; rename one of the two"))
