@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 from lessonpress.markdown import convert, make_markdown
-from lessonpress.plaintext import html_to_text, wrap_text
+from lessonpress.plaintext import WIDTH, _TextWriter, html_to_text, wrap_text
 
 
 def to_text(markdown: str) -> str:
@@ -54,3 +56,66 @@ def test_wrap_keeps_short_lines_and_folds_blank_runs() -> None:
     wrapped = wrap_text("- " + "word " * 30)
     assert all(len(line) <= 78 for line in wrapped.splitlines())
     assert wrapped.splitlines()[1].startswith("  word")
+
+
+# Documents of every kind the fast reader handles, and of the kinds it leaves to HTMLParser.
+TRICKY = [
+    '<p>Plain &amp; simple &ldquo;quotes&rdquo;&#8212;and &amp</p>',
+    '<P CLASS=\'x\'>Upper case</P><br/><br /><hr><hr />',
+    '<ol start="3"><li>three</li><li><p>four</p><ul><li>nested</li></ul></li></ol>',
+    '<a href="https://example.org/a?b=1&amp;c=2">a link</a> <a href="#top">top</a> <a href=\'mailto:a@b.org\'>a@b.org</a>',
+    '<blockquote><p>quoted</p><blockquote><p>deeper</p></blockquote></blockquote>',
+    '<pre><code>  keep   spacing\n\n  twice  </code></pre>',
+    '<table><tr><th>A</th><th>B</th></tr><tr><td>1<br>2</td><td>3</td></tr></table>',
+    '<img src="a.png" alt="A &amp; B"><img alt><img src="b.png" alt="">',
+    '<h1>One</h1><h2 id="x">Two</h2><h3>Three</h3><dl><dt>term</dt><dd>definition</dd></dl>',
+    '<!-- a comment with <p> inside --><p>after</p><!-- a -- > b --><!---->',
+    '<script>var x = "<p>not text</p>";</script><p>after a script</p>',
+    '<STYLE>p { }</STYLE><style/><p>after style</p>',
+    '<!doctype html><p>after a declaration</p><?pi?>',
+    '<p>a < b and 1<2 and a lone <</p>',
+    '<p\u00a0class="a">odd space</p><div\tclass="d">tab</div ></ div>',
+    '<a href="x"title="y">glued</a><a href=="x">doubled</a><input disabled/><a href=x>bare</a>',
+    '<title>T</title><p>Q: a question?</p><p>- a dash</p><sup id="fnref:1"><a class="footnote-ref" href="#fn:1">1</a></sup>',
+    '<p>unclosed <!-- comment',
+    '<p>text at the end &amp',
+]
+
+
+def read_by_htmlparser(html: str) -> str:
+    """The reference: HTMLParser's own events, given to the same writer."""
+    writer = _TextWriter()
+    writer.feed(html)
+    writer.close()
+    writer.flush()
+    return "\n".join(writer.lines).strip("\n")
+
+
+def test_fast_reading_gives_what_htmlparser_gives() -> None:
+    documents = [*TRICKY, convert(make_markdown(), "# T\n\n" + "A *b* **c** `d` [e](f.md) ![g](h.png)\n\n> q\n\n1. x\n2. y\n\n    code\n")]
+    rng = random.Random(7)
+    documents += ["".join(rng.choice(TRICKY) for _ in range(rng.randint(2, 6))) for _ in range(300)]
+    for html in documents:
+        assert html_to_text(html) == read_by_htmlparser(html), html
+
+
+def greedy_wrap(words: list[str], room: int) -> list[str]:
+    """The reference: add words to a line while they fit, at least one."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= room:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def test_wrapping_fills_lines_greedily() -> None:
+    rng = random.Random(11)
+    vocabulary = ["a", "to", "word", "lengthier", "https://example.org/" + "x" * 90, "é", "x" * 20]
+    for _ in range(300):
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(1, 40))]
+        # The first line's prefix, and the one wrapped lines hang under.
+        for first, rest in (("", ""), ("> ", "> "), ("1. ", "   "), ("> - ", ">   "), ("> " * 40, "> " * 40)):
+            lines = greedy_wrap(words, max(WIDTH - len(first), 1))
+            assert wrap_text(first + " ".join(words)).splitlines() == [first + lines[0], *(rest + line for line in lines[1:])]

@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-# href/src attributes in our own templates and Markdown output (always double-quoted).
-_ATTRIBUTE = re.compile(r'(\b(?:href|src)=")([^"]*)(")')
+# The value of an href or src attribute in our own templates and Markdown output (always double-quoted). The
+# pattern starts with `="`, a literal the regex engine finds fast, and looks back for the name only there.
+_ATTRIBUTE = re.compile(r'="(?:(?<=\bhref=")|(?<=\bsrc="))([^"]*)"')
 
 
 def absolutize_html(html: str, page_url: str) -> str:
     """Resolve relative and root-relative URLs against the page's absolute URL."""
     def resolve(match: re.Match[str]) -> str:
-        url = match.group(2)
+        url = match.group(1)
         if urlsplit(url).scheme or url.startswith("#") and not url[1:2]:
             return match.group(0)
-        return match.group(1) + urljoin(page_url, url) + match.group(3)
+        return f'="{urljoin(page_url, url)}"'
 
     return _ATTRIBUTE.sub(resolve, html)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import binascii
 import functools
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email import quoprimime
-from email.headerregistry import Address, BaseHeader
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
@@ -21,7 +22,7 @@ from .errors import BuildFailed, SourceError
 from .model import Issue, Site
 from .plaintext import html_to_text, wrap_text
 from .progress import Progress, silent
-from .themes import make_environment
+from .themes import BodyReads, make_environment
 
 CONFIG_NAME = "lessonpress.toml"
 # What each service substitutes per subscriber: (unsubscribe link, recipient's name).
@@ -34,10 +35,35 @@ MERGE_TAGS: dict[str, tuple[str, str]] = {
 IMAGE_WIDTH = 560
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[A-Za-z0-9.-]+$")
+_LINE_BREAK = re.compile(r"[\r\n]")
+_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[A-Za-z0-9.-]+\Z")  # \Z: "$" would let a final newline in
 # A send repeats one lesson and a drip a few, while a build visits each lesson once: a few suffice.
 RECENT_ISSUES = 8
-QP_LINES = 4096  # a message of the generated corpus has about 700 distinct lines
+# Headers are folded once, when made, and a message object writes them as made instead of folding them again.
+_POLICY = SMTP.clone(refold_source="none")
+# A header is a name and its value as written after "Name: ", folded lines joined by CRLF.
+_Header = tuple[str, str]
+MAX_LINE = 998  # RFC 5322's limit for a line of a message, CRLF not counted
+# Values of these plain ASCII forms `_header` writes unchanged after the name, while the line is at most the given
+# length: they are written so without the email package, which costs more. (Past 78 characters it folds a Subject at
+# a space; values without spaces it cannot fold.) The one exception on purpose: a List-Unsubscribe URL too long for
+# 78 it would RFC 2047-encode, which mailbox providers do not decode (RFC 2369 forbids folding inside the <>), so it
+# is kept whole. "=?" could start an encoded word. No pattern lets a line break through.
+_ADDRESS = re.compile(r"[A-Za-z0-9+_-]+(?:\.[A-Za-z0-9+_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_VERBATIM: dict[str, tuple[re.Pattern[str], int]] = {
+    "To": (_ADDRESS, MAX_LINE),
+    "Reply-To": (_ADDRESS, MAX_LINE),
+    "Subject": (re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*"), SMTP.max_line_length),
+    "Date": (re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"), MAX_LINE),
+    "Message-ID": (re.compile(r"<[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>"), MAX_LINE),
+    "List-Unsubscribe": (re.compile(r"<(?![^>]*=\?)[!-;=?-~]+>"), MAX_LINE),
+}
+_MIME_VERSION: _Header = ("MIME-Version", "1.0")
+_ONE_CLICK: _Header = ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+_QUOTED_PRINTABLE: _Header = ("Content-Transfer-Encoding", "quoted-printable")
+_TEXT_HEADERS = (("Content-Type", 'text/plain; charset="utf-8"'), _QUOTED_PRINTABLE)
+# The HTML part's own MIME-Version is what EmailMessage.add_alternative wrote, kept so parts parse as before.
+_HTML_HEADERS = (("Content-Type", 'text/html; charset="utf-8"'), _QUOTED_PRINTABLE, _MIME_VERSION)
 
 
 @dataclass(frozen=True)
@@ -123,46 +149,48 @@ def _with_image_sizes(html: str) -> str:
     return _IMG.sub(fix, html)
 
 
-def _header(name: str, value: object) -> BaseHeader:
-    """Parse a header value exactly as assigning it to an `EmailMessage` with the SMTP policy does."""
-    return SMTP.header_factory(name, value)
+def _header(name: str, value: object) -> _Header:
+    """Make a header as the email package makes it with the SMTP policy: parsed, RFC 2047-encoded, folded."""
+    if _LINE_BREAK.search(str(value)):
+        # The header factory would write a line break out as it is, starting a header of the value's choosing.
+        raise ValueError(f"a {name} header may not contain a line break")
+    folded = _POLICY.fold(name, _POLICY.header_factory(name, value))
+    name, raw = _POLICY.header_source_parse(folded.splitlines(keepends=True))
+    # A value it cannot fold that does not fit after the name it moves to a line of its own, and parsers (a message
+    # object's own too) then keep that fold's space as part of the value: such a value stays after the name instead.
+    return name, raw.lstrip()
 
 
-def _part(headers: tuple[BaseHeader, ...], payload: str) -> EmailMessage:
-    """Make one body part from parsed headers and an encoded payload."""
-    part = EmailMessage(policy=SMTP)
-    for header in headers:
-        # set_raw stores the header as parsed, which is what assigning it stores, without parsing it again.
-        part.set_raw(header.name, header)
-    part.set_payload(payload)
+def _plain_header(name: str, value: str) -> _Header:
+    """Make a header as `_header` does, but without the email package, which costs more, when the value is plain."""
+    pattern, limit = _VERBATIM[name]
+    if len(name) + 2 + len(value) <= limit and pattern.fullmatch(value):
+        return name, value
+    return _header(name, value)
+
+
+def _head_bytes(headers: tuple[_Header, ...]) -> bytes:
+    """Write headers as the generator writes them, and the blank line after them."""
+    return "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii") + b"\r\n"
+
+
+def _quoted_printable(text: str) -> bytes:
+    """Encode a body as quoted-printable with CRLF line ends, as the message carries it."""
+    # Line ends are made CRLF first: a lone CR or LF ends a line, as in email.contentmanager's own encoding.
+    return binascii.b2a_qp(b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n", istext=True)
+
+
+def _part(headers: tuple[_Header, ...], payload: bytes) -> EmailMessage:
+    """Make one body part from headers and an encoded payload."""
+    part = EmailMessage(policy=_POLICY)
+    for name, value in headers:
+        part.set_raw(name, value)
+    # A message object keeps LF line ends, as set_content leaves them; the generator writes them as CRLF.
+    part.set_payload(payload.decode("ascii").replace("\r\n", "\n"))
     return part
 
 
-def _encode_lines(lines: list[str]) -> list[str]:
-    """Quoted-printable encode lines as `set_content(..., cte="quoted-printable")` does, one result per line."""
-    # One body_encode call for all lines costs far less than one per line. It encodes each line on its own,
-    # and every piece but the last of a long line ends in "=" (a soft break), which no line's last piece does.
-    if not lines:
-        return []
-    physical = quoprimime.body_encode("\n".join(lines) + "\n", SMTP.max_line_length).split("\n")[:-1]
-    encoded: list[str] = []
-    pieces: list[str] = []
-    for piece in physical:
-        pieces.append(piece)
-        if not piece.endswith("="):
-            encoded.append("\n".join(pieces))
-            pieces = []
-    return encoded
-
-
-def _head_bytes(headers: tuple[BaseHeader, ...]) -> bytes:
-    """Write headers as the SMTP policy's generator does, folded, and the blank line after them."""
-    return b"".join(SMTP.fold_binary(header.name, header) for header in headers) + b"\r\n"
-
-
-def _body_bytes(payload: str) -> bytes:
-    """Write a quoted-printable payload with the generator's CRLF line ends."""
-    return payload.replace("\n", "\r\n").encode("ascii")
+_TEXT_HEAD, _HTML_HEAD = _head_bytes(_TEXT_HEADERS), _head_bytes(_HTML_HEADERS)
 
 
 @dataclass(frozen=True)
@@ -172,29 +200,31 @@ class _Shared:
     subject: str
     body_before: str  # absolute links, sized images
     body_after: str
-    reply_to: str  # checked when a message is made, as before: render() alone never fails on it
-    reply_headers: tuple[BaseHeader, ...]  # Reply-To and Subject, parsed
+    reply_to: str  # checked, and made a header, when a message is made: render() alone never fails on it
+    subject_header: _Header
 
 
 @dataclass(frozen=True)
 class _Mime:
-    """A message's parts before they become an `EmailMessage` or bytes: parsed headers, quoted-printable bodies."""
+    """A message's parts before they become an `EmailMessage` or bytes: headers, quoted-printable bodies."""
 
-    headers: tuple[BaseHeader, ...]
+    headers: tuple[_Header, ...]
     boundary: str
-    text: str
-    html: str
+    text: bytes
+    html: bytes
 
 
 class Mailer:
     """Renders any lesson of one site as email; templates are compiled once, so each message is cheap."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, reads: BodyReads | None = None) -> None:
         self.site = site
         config = site.config
         self._sender = _sender(site)
-        html_env = make_environment(config)
-        text_env = make_environment(config, autoescape=False)
+        # One BodyReads for both: a build asks it whether the templates read other lessons' bodies.
+        reads = reads or BodyReads()
+        html_env = make_environment(config, reads=reads)
+        text_env = make_environment(config, autoescape=False, reads=reads)
         # Caches live on the Mailer, so they go with it: a lesson's body becomes text once for all its recipients.
         text_env.filters["plaintext"] = functools.lru_cache(maxsize=2 * RECENT_ISSUES)(html_to_text)
         self._shared = functools.lru_cache(maxsize=RECENT_ISSUES)(self._prepare)
@@ -202,18 +232,7 @@ class Mailer:
         self._text = text_env.get_template("email/message.txt")
         # @media rules (narrow screens, dark mode) cannot be inlined; they stay in one <style> block.
         self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
-        # Headers no recipient changes are parsed once: parsing, not writing, is most of a header's cost.
         self._from = _header("From", self._sender)
-        self._one_click = _header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-        self._mime_version = _header("MIME-Version", "1.0")
-        encoding = _header("Content-Transfer-Encoding", "quoted-printable")
-        self._text_headers = (_header("Content-Type", 'text/plain; charset="utf-8"'), encoding)
-        # EmailMessage.add_alternative gave the HTML part its own MIME-Version; kept so .eml files stay byte-identical.
-        self._html_headers = (_header("Content-Type", 'text/html; charset="utf-8"'), encoding, self._mime_version)
-        self._text_head, self._html_head = _head_bytes(self._text_headers), _head_bytes(self._html_headers)
-        # Quoted-printable encodes each line on its own, and most lines are the same for every recipient of a
-        # lesson (the style sheet and the template's for every lesson), so each distinct line is encoded once.
-        self._encoded_lines: dict[str, str] = {}
 
     def subject(self, issue: Issue) -> str:
         """The subject: `[email] subject_prefix` (where `{series}` is the series title) and the lesson title."""
@@ -237,7 +256,7 @@ class Mailer:
             body_before=before,
             body_after=after,
             reply_to=reply_to,
-            reply_headers=(_header("Reply-To", reply_to), _header("Subject", subject)),
+            subject_header=_plain_header("Subject", subject),
         )
 
     def render(self, issue: Issue, recipient: Recipient = Recipient()) -> RenderedEmail:
@@ -262,7 +281,7 @@ class Mailer:
         """A Message-ID on the site's domain: stable for a lesson, distinct per addressed recipient."""
         if recipient.message_id:
             return one_line(recipient.message_id)
-        # Kept short: a header over 78 characters is folded, and some parsers then keep the fold's space.
+        # Kept short, so the header line stays within the 78 characters RFC 5322 asks for.
         local = f"{issue.lesson.series}.{issue.lesson.slug}"
         if recipient.email:
             local += "." + hashlib.sha256(recipient.email.lower().encode()).hexdigest()[:12]
@@ -271,10 +290,10 @@ class Mailer:
     def message(self, issue: Issue, recipient: Recipient = Recipient(), *, date: datetime | None = None) -> EmailMessage:
         """Build the `multipart/alternative` message (text, then HTML) with list headers."""
         mime = self._mime(issue, recipient, self.render(issue, recipient), date)
-        message = EmailMessage(policy=SMTP)
-        message.set_payload([_part(self._text_headers, mime.text), _part(self._html_headers, mime.html)])
-        for header in mime.headers:
-            message.set_raw(header.name, header)
+        message = EmailMessage(policy=_POLICY)
+        message.set_payload([_part(_TEXT_HEADERS, mime.text), _part(_HTML_HEADERS, mime.html)])
+        for name, value in mime.headers:
+            message.set_raw(name, value)
         return message
 
     def message_bytes(self, issue: Issue, recipient: Recipient = Recipient(), *, date: datetime | None = None) -> bytes:
@@ -285,39 +304,34 @@ class Mailer:
         """Write a message as `EmailMessage.as_bytes()` writes a `multipart/alternative` of two parts."""
         delimiter = f"--{mime.boundary}".encode("ascii")
         return b"".join([
-            _head_bytes(mime.headers), delimiter, b"\r\n", self._text_head, _body_bytes(mime.text),
-            b"\r\n", delimiter, b"\r\n", self._html_head, _body_bytes(mime.html), b"\r\n", delimiter, b"--\r\n",
+            _head_bytes(mime.headers), delimiter, b"\r\n", _TEXT_HEAD, mime.text,
+            b"\r\n", delimiter, b"\r\n", _HTML_HEAD, mime.html, b"\r\n", delimiter, b"--\r\n",
         ])
-
-    def _quoted_printable(self, text: str) -> str:
-        """Encode a body as `set_content(text, cte="quoted-printable")` stores it in the message."""
-        # email.contentmanager's steps (UTF-8 bytes, split into lines, read as Latin-1), taken line by line.
-        lines = [line.decode("latin-1") for line in text.encode("utf-8").splitlines()]
-        if len(self._encoded_lines) > QP_LINES:
-            self._encoded_lines.clear()
-        missing = [line for line in dict.fromkeys(lines) if line not in self._encoded_lines]
-        self._encoded_lines.update(zip(missing, _encode_lines(missing)))
-        return "\n".join(self._encoded_lines[line] for line in lines) + "\n"
 
     def _mime(self, issue: Issue, recipient: Recipient, rendered: RenderedEmail, date: datetime | None) -> _Mime:
         """Make the headers of one rendered message and encode its parts."""
         shared = self._shared(issue)
         headers = [self._from]
         if recipient.email:
-            headers.append(_header("To", _checked_address(recipient.email, "the address", "recipient")))
-        _checked_address(shared.reply_to, "[email] reply_to")
-        headers += shared.reply_headers
-        message_id = _header("Message-ID", self.message_id(issue, recipient))
+            headers.append(_plain_header("To", _checked_address(recipient.email, "the address", "recipient")))
+        headers += [_plain_header("Reply-To", _checked_address(shared.reply_to, "[email] reply_to")), shared.subject_header]
+        message_id = self.message_id(issue, recipient)
         unsubscribe = one_line(self.unsubscribe_url(issue, recipient))
-        headers += [_header("Date", format_datetime(date or issue.lesson.date)), message_id, _header("List-Unsubscribe", f"<{unsubscribe}>")]
+        headers += [
+            _plain_header("Date", format_datetime(date or issue.lesson.date)),
+            _plain_header("Message-ID", message_id),
+            _plain_header("List-Unsubscribe", f"<{unsubscribe}>"),
+        ]
         if unsubscribe.startswith("https://"):
             # RFC 8058: lets the mailbox provider unsubscribe with one POST, without opening a page.
-            headers.append(self._one_click)
+            headers.append(_ONE_CLICK)
+        text, html = _quoted_printable(rendered.text), _quoted_printable(rendered.html)
         # The email package picks a random boundary; one derived from the message keeps builds byte-identical.
-        digest = hashlib.sha256(f"{message_id}\n{rendered.text}\n{rendered.html}".encode()).hexdigest()[:32]
-        boundary = f"==lessonpress-{digest}"
-        headers += [self._mime_version, _header("Content-Type", f'multipart/alternative; boundary="{boundary}"')]
-        return _Mime(headers=tuple(headers), boundary=boundary, text=self._quoted_printable(rendered.text), html=self._quoted_printable(rendered.html))
+        # Quoted-printable writes "=" as "=3D", so no encoded line can contain the boundary's "==".
+        boundary = "==lessonpress-" + hashlib.sha256(b"\n".join([message_id.encode(), text, html])).hexdigest()[:32]
+        # Folded as the email package folds it: the boundary alone makes the line too long.
+        headers += [_MIME_VERSION, ("Content-Type", f'multipart/alternative;\r\n boundary="{boundary}"')]
+        return _Mime(headers=tuple(headers), boundary=boundary, text=text, html=html)
 
 
 def email_paths(issue: Issue) -> dict[str, str]:
@@ -326,29 +340,36 @@ def email_paths(issue: Issue) -> dict[str, str]:
     return {suffix: f"{stem}.{suffix}" for suffix in ("html", "txt", "eml")}
 
 
+def email_files(mailer: Mailer, issue: Issue, merge_recipient: Recipient | None) -> dict[str, bytes]:
+    """Render one lesson's `email/<series>/<slug>.html`, `.txt` and `.eml`, by output path."""
+    paths = email_paths(issue)
+    unaddressed = Recipient()
+    sent = mailer.render(issue, unaddressed)
+    # The .html and .txt are for pasting into an ESP, so they carry its merge tags when configured; the .eml is sent as is.
+    pasted = mailer.render(issue, merge_recipient) if merge_recipient else sent
+    return {
+        paths["html"]: pasted.html.encode("utf-8"),
+        paths["txt"]: pasted.text.encode("utf-8"),
+        paths["eml"]: mailer._message_bytes(mailer._mime(issue, unaddressed, sent, None)),
+    }
+
+
 def render_emails(site: Site, progress: Progress = silent) -> dict[str, bytes]:
     """Render `email/<series>/<slug>.html`, `.txt` and `.eml` for every published lesson."""
     mailer = Mailer(site)
     merge_recipient = merge_tag_recipient(site)
-    unaddressed = Recipient()
     files: dict[str, bytes] = {}
     for issue in progress(f"Rendering {len(site.issues)} emails", site.issues):
-        paths = email_paths(issue)
-        sent = mailer.render(issue, unaddressed)
-        # The .html and .txt are for pasting into an ESP, so they carry its merge tags when configured; the .eml is sent as is.
-        pasted = mailer.render(issue, merge_recipient) if merge_recipient else sent
-        files[paths["html"]] = pasted.html.encode("utf-8")
-        files[paths["txt"]] = pasted.text.encode("utf-8")
-        files[paths["eml"]] = mailer._message_bytes(mailer._mime(issue, unaddressed, sent, None))
+        files.update(email_files(mailer, issue, merge_recipient))
     return files
 
 
-def size_warnings(site: Site, files: dict[str, bytes]) -> list[SourceError]:
-    """Warn about each email whose HTML is over the size budget (Gmail clips at about 102 KB)."""
+def size_warnings(site: Site, sizes: Mapping[str, int]) -> list[SourceError]:
+    """Warn about each email whose HTML is over the size budget (Gmail clips at about 102 KB); `sizes` by output path."""
     budget = site.config.email.size_budget_kb
     warnings = []
     for issue in site.issues:
-        size = len(files.get(email_paths(issue)["html"], b""))
+        size = sizes.get(email_paths(issue)["html"], 0)
         if size > budget * 1024:
             warnings.append(SourceError(issue.lesson.source, 0, f"the email is {size / 1024:.0f} KB, over the {budget} KB budget: Gmail clips long messages and hides the rest, unsubscribe link included; shorten the lesson or split it"))
     return warnings

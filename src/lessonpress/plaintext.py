@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 WIDTH = 78
@@ -12,6 +14,21 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _BLOCKS = ("p", "div", "section", "aside", "header", "footer", "dl", "dt", "dd", "figure", "figcaption", *_HEADINGS)
 # Quote marks, then a list marker or a question label: wrapped lines hang under the text after them.
 _PREFIX = re.compile(r"^((?:> ?)*)([ \t]*(?:(?:[-*•]|\d+[.)]|\[\d+\]|Q:)[ \t]+)?)")
+# One token of HTML as Python-Markdown writes it: a comment, an end tag, a start tag (attribute values quoted) other
+# than script or style (whose content HTMLParser reads as raw text), text, or any other "<", which is left to
+# HTMLParser. Where a tag name ends and what counts as space follow HTMLParser's own patterns, so a document made
+# only of the first four kinds reads into the same events as HTMLParser gives.
+_TOKEN = re.compile(r"""
+    (?P<comment><!--[\s\S]*?--\s*>)
+  | </(?P<end>[a-zA-Z][-.a-zA-Z0-9:_]*)[\t\n\r\f ]*>
+  | <(?!(?i:script|style)[\t\n\r\f />])(?P<start>[a-zA-Z][-.a-zA-Z0-9:_]*)
+      (?P<attributes>(?:[\t\n\r\f ]+[a-zA-Z_:][-.a-zA-Z0-9_:]*(?:[\t\n\r\f ]*=[\t\n\r\f ]*(?:"[^"]*"|'[^']*'))?)*)
+      [\t\n\r\f ]*/?>
+  | (?P<text>[^<]+)
+  | (?P<other><)
+""", re.VERBOSE)
+# Within the attributes of a start tag: a name and its value, quotes included ("" when it has none).
+_ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-.a-zA-Z0-9_:]*)(?:[\t\n\r\f ]*=[\t\n\r\f ]*("[^"]*"|'[^']*'))?""")
 
 
 class _TextWriter(HTMLParser):
@@ -154,13 +171,38 @@ class _TextWriter(HTMLParser):
             self.inline.append(f" ({href})" if label else href)
 
 
+def _read_simple(writer: _TextWriter, html: str) -> bool:
+    """Give the writer the events HTMLParser would give; return False, the document part read, at any other "<"."""
+    for token in _TOKEN.finditer(html):
+        kind = token.lastgroup
+        if kind == "text":
+            writer.handle_data(unescape(token["text"]))
+        elif kind == "end":
+            writer.handle_endtag(token["end"].lower())
+        elif kind == "attributes":
+            attributes = [(name.lower(), unescape(value[1:-1]) if value else None) for name, value in _ATTRIBUTE.findall(token["attributes"])]
+            writer.handle_starttag(token["start"].lower(), attributes)
+        elif kind == "other":
+            return False
+    return True
+
+
 def html_to_text(html: str) -> str:
     """Convert HTML (as Python-Markdown writes it) into plain text; lines are not yet wrapped."""
     writer = _TextWriter()
-    writer.feed(html)
-    writer.close()
+    if not _read_simple(writer, html):
+        # A stray "<", a declaration, or script or style: HTMLParser applies its own rules, from the start.
+        writer = _TextWriter()
+        writer.feed(html)
+        writer.close()
     writer.flush()
     return "\n".join(writer.lines).strip("\n")
+
+
+@functools.cache
+def _filling(room: int) -> re.Pattern[str]:
+    """Match the most words, single-spaced, that fit in `room` characters, else one longer word; and the space after."""
+    return re.compile(rf"(.{{1,{room}}}|\S+)(?: |$)")
 
 
 def _wrap_line(line: str, width: int) -> list[str]:
@@ -168,16 +210,9 @@ def _wrap_line(line: str, width: int) -> list[str]:
     assert prefix_match is not None  # the pattern can match the empty string
     first = prefix_match.group(0)
     rest = prefix_match.group(1) + " " * (len(first) - len(prefix_match.group(1)))
-    lines: list[str] = []
-    current, empty = first, True
-    for word in line[len(first):].split():
-        if not empty and len(current) + 1 + len(word) > width:
-            lines.append(current)
-            current, empty = rest, True
-        current += word if empty else " " + word
-        empty = False
-    lines.append(current)
-    return lines
+    # Greedy filling, done by the regex engine: a line takes words while they fit, and at least one.
+    lines = _filling(max(width - len(first), 1)).findall(" ".join(line[len(first):].split())) or [""]
+    return [first + lines[0], *(rest + words for words in lines[1:])]
 
 
 def wrap_text(text: str, width: int = WIDTH) -> str:
