@@ -8,10 +8,12 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from .typography import TypographyExtension
+
 QUESTION_PREFIX = "Q:"
 
 # Part of the parse cache key: change it whenever the output of `convert` changes.
-MARKDOWN_FINGERPRINT = "extra+toc+smarty+sane_lists+lessons/1"
+MARKDOWN_FINGERPRINT = "extra+toc+typography+sane_lists+lessons/2"
 
 
 class _LessonTreeprocessor(Treeprocessor):
@@ -40,7 +42,7 @@ class LessonExtension(Extension):
 def make_markdown() -> Markdown:
     """Return a Markdown converter with the lesson extensions; reuse it with `convert`."""
     return Markdown(
-        extensions=["extra", "toc", "smarty", "sane_lists", LessonExtension()],
+        extensions=["extra", "toc", TypographyExtension(), "sane_lists", LessonExtension()],
         extension_configs={"toc": {"permalink": False}},
         output_format="html",
     )
