@@ -78,7 +78,12 @@ def _read_yaml(
     text: str, first_line: int, loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
 ) -> tuple[dict[str, Any], dict[str, int], dict[str, dict[str, int]]]:
     """Return the values, the line of each key and of each nested key, or raise FrontMatterError."""
-    loader = loader_class(text)
+    try:
+        loader = loader_class(text)
+    except yaml.reader.ReaderError as error:
+        # PyYAML's reader refuses control characters as it is made, before any parsing.
+        line = first_line + text[: error.position].count("\n")
+        raise FrontMatterError(line, f"front matter holds a control character (#x{error.character:04x}): delete it; the editor may show it as a box or nothing at all") from None
     try:
         node = loader.get_single_node()
         if node is None:
