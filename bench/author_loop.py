@@ -1,9 +1,6 @@
 """Time what the dev server does after an author saves one lesson: edit → the new Site is in place.
 
     python bench/author_loop.py SITE [--runs 5]    prints the median in ms on the last line
-
-Also prints, for reference, a full in-memory render of every page and feed (no emails), which
-is what the server did on each save before it rendered pages on request.
 """
 
 from __future__ import annotations
@@ -12,11 +9,8 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
-from lessonpress.build import render
-from lessonpress.model import BuildOptions
 from lessonpress.serve import LiveSite
 from lessonpress.watch import Change
 
@@ -41,14 +35,11 @@ def timed_edits(site: Path, runs: int, step: Callable[[str], None]) -> list[floa
 
 
 def main() -> None:
-    """Time the server's rebuild, then the full render it replaced."""
+    """Time the server's rebuild after one saved lesson."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("site", type=Path)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=True, include_future=True)
-    full = timed_edits(args.site, args.runs, lambda source: render(args.site, options, with_emails=False))
-    print(f"full render of every page and feed (reference): median {statistics.median(full) * 1000:.0f} ms")
     live = LiveSite(args.site)
     served = timed_edits(args.site, args.runs, lambda source: live.rebuild(Change(frozenset({"lesson"}), (source,))))
     assert not live.snapshot.errors, live.snapshot.errors

@@ -168,7 +168,7 @@ def _render_stale(
     workers = min(usable_cpus(), len(jobs))
     # A forked child of a process with threads could inherit a held lock: threads mean render here.
     if workers < 2 or len(jobs) < MIN_FORK_JOBS or not hasattr(os, "fork") or threading.active_count() > 1:
-        results = (( index, render_job(index)) for index in range(len(jobs)))
+        results = ((index, render_job(index)) for index in range(len(jobs)))
     else:
         results = fan_out(len(jobs), render_job, workers)
     done: list[_Done | None] = [None] * len(jobs)
