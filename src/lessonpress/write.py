@@ -56,6 +56,7 @@ class Staging:
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.new-", dir=self.output.parent))
+        self._made: set[str] = {""}  # folders under the staging folder made so far, in this process
 
     def write(self, path: str, data: bytes, existing: Mapping[str, tuple[int, int]]) -> tuple[str, int, int]:
         """Stage one file unless the output already holds these bytes; return its path, size and mtime in ns as the output will have them.
@@ -71,10 +72,20 @@ class Staging:
                     return path, known[0], known[1]
             except OSError:  # gone or a folder now: stage it
                 pass
-        target = self.folder / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        return path, len(data), target.stat().st_mtime_ns
+        # Few system calls per file: creating thousands of files was most of a cold build's system time.
+        folder = os.path.dirname(path)
+        if folder not in self._made:
+            os.makedirs(os.path.join(self.folder, folder), exist_ok=True)
+            self._made.add(folder)
+        descriptor = os.open(os.path.join(self.folder, path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+            mtime = os.fstat(descriptor).st_mtime_ns
+        finally:
+            os.close(descriptor)
+        return path, len(data), mtime
 
     def commit(self, built: Collection[str], existing: Mapping[str, tuple[int, int]]) -> WriteResult:
         """Move the staged files into the output folder and remove the files the build no longer makes.
