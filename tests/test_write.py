@@ -75,6 +75,15 @@ def test_a_file_can_become_a_folder_between_builds(tmp_path: Path) -> None:
     assert tree(output) == {"about": b"a file again"}
 
 
+def test_a_lesson_file_with_the_path_of_a_page_is_refused(basic: Path) -> None:
+    (basic / "lessons" / "retention" / "why-they-leave").mkdir()
+    (basic / "lessons" / "retention" / "why-they-leave" / "index.html").write_text("<p>a page by hand</p>", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--site", str(basic), "build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "output: refusing to write 'retention/why-they-leave/index.html' twice" in result.stderr
+    assert not (basic / "output").exists()
+
+
 def test_paths_that_escape_or_collide_are_refused() -> None:
     errors = check_paths(["ok/index.html", "../outside.html", "/etc/passwd", "a\\b.html", "tags", "tags/index.html"])
     messages = [str(error) for error in errors]

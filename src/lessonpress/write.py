@@ -19,7 +19,7 @@ class WriteResult:
 
 
 def check_paths(paths: list[str]) -> list[SourceError]:
-    """Refuse output paths that are absolute, would leave the output folder, or are both a file and a folder."""
+    """Refuse output paths that are absolute, would leave the output folder, are made twice, or are both a file and a folder."""
     errors = []
     # Plain string work: tens of thousands of paths made PurePosixPath the slowest part of a warm build.
     folders: set[str] = set()
@@ -28,12 +28,16 @@ def check_paths(paths: list[str]) -> list[SourceError]:
         while end > 0 and path[:end] not in folders:  # a folder seen before has its parents seen too
             folders.add(path[:end])
             end = path.rfind("/", 0, end)
+    seen: set[str] = set()
     for path in paths:
         parts = path.split("/")
         if path.startswith("/") or ".." in parts or not path or "\\" in path:
             errors.append(SourceError("output", 0, f"refusing to write '{path}': it would leave the output folder"))
         elif path in folders:
             errors.append(SourceError("output", 0, f"refusing to write '{path}': another output file needs it to be a folder; rename one of the two"))
+        elif path in seen:
+            errors.append(SourceError("output", 0, f"refusing to write '{path}' twice: a file under lessons/ has the path of a page; rename or move the file"))
+        seen.add(path)
     return errors
 
 
