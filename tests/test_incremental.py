@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -303,3 +304,18 @@ def test_a_body_reached_indirectly_is_noticed_too(basic: Path, expression: str) 
     oldest.write_text(oldest.read_text(encoding="utf-8") + "\nA sentence added for the indirect read.\n", encoding="utf-8")
     build_into(basic)
     assert "A sentence added for the indirect read." in (basic / "output" / "retention" / "first-days" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_body_edit_stays_local_on_a_site_with_a_topic_backlog(tmp_path: Path) -> None:
+    """The example site's topic board holds lessons; editing one lesson's text still re-renders only its neighbourhood."""
+    repo = Path(__file__).resolve().parent.parent
+    site = tmp_path / "site"
+    for name in ("lessons", "data"):
+        shutil.copytree(repo / name, site / name)
+    shutil.copy(repo / "lessonpress.toml", site / "lessonpress.toml")
+    assert (site / "data" / "topics.yml").is_file()
+    first = build(site, BuildOptions(now=NOW))
+    lesson = sorted((site / "lessons" / "retention").glob("0*.md"))[2]
+    lesson.write_text(lesson.read_text(encoding="utf-8") + "\nOne more thought for the backlog test.\n", encoding="utf-8")
+    second = build(site, BuildOptions(now=NOW))
+    assert 0 < second.rendered <= 15 < first.outputs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,23 @@ def test_an_output_folder_holding_the_sources_is_refused(basic: Path, target: st
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "output: refusing to write into" in result.stderr and "choose a folder outside lessons/" in result.stderr
     assert tree(basic) == before, "nothing was written or removed"
+
+
+@pytest.mark.parametrize("target", [".", "lessons", "data"])
+def test_a_default_output_that_links_into_the_site_is_refused(basic: Path, target: str) -> None:
+    (basic / "data").mkdir(exist_ok=True)
+    (basic / "output").symlink_to(basic / target, target_is_directory=True)
+    before = {path for path in tree(basic) if not path.startswith(".lessonpress/")}
+    result = CliRunner().invoke(main, ["--site", str(basic), "build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "output: refusing to write into" in result.stderr
+    assert before <= set(tree(basic)), "no file of the site was removed"
+
+
+def test_a_clean_build_leaves_output_readable_by_others(basic: Path) -> None:
+    umask = os.umask(0o022)
+    try:
+        build_into(basic)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((basic / "output").stat().st_mode) == 0o755, "output/ gets the umask's mode, not a private 0700"

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
@@ -172,9 +173,15 @@ def _render_stale(
     else:
         results = fan_out(len(jobs), render_job, workers)
     done: list[_Done | None] = [None] * len(jobs)
-    for index, result in progress(f"Rendering {len(jobs)} pages, feeds and emails", Counted(results, len(jobs))):
-        done[index] = result
-    return [result for result in done if result is not None]
+    # Closed at once on any error or interrupt: fan_out's cleanup then stops the workers before the
+    # caller removes the staging folder they write into.
+    with closing(results):
+        for index, result in progress(f"Rendering {len(jobs)} pages, feeds and emails", Counted(results, len(jobs))):
+            done[index] = result
+    finished = [result for result in done if result is not None]
+    if len(finished) != len(jobs):  # records are paired with jobs by position: a gap would misplace them
+        raise RuntimeError(f"{len(jobs) - len(finished)} of {len(jobs)} outputs were not rendered; run the build again")
+    return finished
 
 
 class OutputFiles(Mapping[str, bytes]):
@@ -199,11 +206,16 @@ class OutputFiles(Mapping[str, bytes]):
 def build(root: Path, options: BuildOptions | None = None, *, output: Path | None = None, progress: Progress = silent) -> BuildResult:
     """Build the site in `root` into `output` (default `root/output`): only what changed since the last build is rendered and written."""
     started = time.perf_counter()
+    # A folder given on the command line is checked before anything is read or cached.
     problem = output_error(output, root) if output is not None else None
     if problem:
         raise BuildFailed([problem])
     options = options or BuildOptions(now=datetime.now(timezone.utc))
     site, env, warnings = prepare(root, options, read=partial(read_sources, progress=progress))
+    # The default output/ too: it may be a link to the site itself.
+    problem = output_error(site.config.output_dir, root) if output is None else None
+    if problem:
+        raise BuildFailed([problem])
     output = (output or site.config.output_dir).resolve()
     reads = env.reads
     jobs = site_jobs(site, env, Mailer(site, reads=reads))

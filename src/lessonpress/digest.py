@@ -24,13 +24,25 @@ RENDER_LIBRARIES = ("jinja2", "markupsafe", "css-inline", "feedgen", "lxml")
 BODY_FIELDS = frozenset({"body_html", "links"})
 
 
+def _lesson_without_body(*fields: tuple[str, object]) -> None:
+    """Names a lesson without its body in a digest's pickle; digests are never unpickled."""
+
+
+def _reduce_lesson(lesson: Lesson) -> tuple[object, tuple[tuple[str, object], ...]]:
+    return _lesson_without_body, tuple((name, field) for name, field in vars(lesson).items() if name not in BODY_FIELDS)
+
+
 def _dump(value: object) -> bytes:
-    """Pickle without the memo: equal values give equal bytes whether or not they share objects."""
+    """Pickle without the memo, and every lesson in it without its body.
+
+    Without the memo equal values give equal bytes whether or not they share objects: values from
+    the parse cache and values fresh from pool workers share objects differently. Lessons are
+    reached from many places (topics, issues, neighbours); their bodies are digested on their own.
+    """
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
-    # Values from the parse cache and values fresh from pool workers share objects differently;
-    # the memo would write them differently and every digest would differ between two builds.
     pickler.fast = True
+    pickler.dispatch_table = {Lesson: _reduce_lesson}
     pickler.dump(value)
     return buffer.getvalue()
 
@@ -65,17 +77,13 @@ def _fields(value: object, replacements: dict[str, object]) -> dict[str, object]
     return {**vars(value), **replacements}
 
 
-def _lesson_record(lesson: Lesson) -> dict[str, object]:
-    return {name: field for name, field in vars(lesson).items() if name not in BODY_FIELDS}
-
-
 def _source(lesson: Lesson | None) -> str | None:
     return None if lesson is None else lesson.source
 
 
 def _issue_record(issue: Issue) -> dict[str, object]:
     """An issue without bodies: neighbours by source, since each is recorded in its own place."""
-    return _fields(issue, {"lesson": _lesson_record(issue.lesson), "previous": _source(issue.previous), "next": _source(issue.next)})
+    return _fields(issue, {"previous": _source(issue.previous), "next": _source(issue.next)})
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,6 @@ def site_digests(site: Site) -> SiteDigests:
         "issues": records,
         "series": tuple(_fields(series, {
             "issues": tuple(issue.lesson.source for issue in series.issues),
-            "upcoming": tuple(_lesson_record(lesson) for lesson in series.upcoming),
         }) for series in site.series),
         "tags": tuple(_fields(tag, {"issues": tuple(issue.lesson.source for issue in tag.issues)}) for tag in site.tags),
     })))

@@ -26,19 +26,21 @@ def _picklable(error: BaseException) -> BaseException:
 
 def _child(indices: range, work: Callable[[int], T], pipe: int) -> None:
     """Run the worker's share and send each result, or the first error, to the parent; never returns."""
-    status = 0
+    status = 1  # until the whole share is sent: a child that stops early for any reason is seen as failed
     try:
         with os.fdopen(pipe, "wb") as out:
             for index in indices:
                 try:
                     record: tuple[str, int, object] = ("done", index, work(index))
                 except BaseException as error:  # noqa: BLE001 - every failure goes to the parent, which raises it
-                    record, status = ("error", index, _picklable(error)), 1
+                    record = ("error", index, _picklable(error))
                 blob = pickle.dumps(record, pickle.HIGHEST_PROTOCOL)
                 out.write(_LENGTH.pack(len(blob)) + blob)
                 out.flush()
-                if status:
+                if record[0] == "error":
                     break
+            else:
+                status = 0
     finally:
         # _exit: the parent's atexit handlers and buffered output are the parent's, not to run twice.
         os._exit(status)

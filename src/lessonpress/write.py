@@ -41,11 +41,17 @@ def check_paths(paths: list[str]) -> list[SourceError]:
     return errors
 
 
+# The site's own folders: an output folder may not be one of them or inside one.
+SITE_FOLDERS = ("lessons", "data", "themes", ".lessonpress")
+
+
 def output_error(output: Path, root: Path) -> SourceError | None:
-    """Refuse an output folder that holds the site's sources: writing it removes every file the build does not make."""
-    output, root = output.resolve(), root.resolve()
-    if root.is_relative_to(output) or output.is_relative_to(root / "lessons") or output.is_relative_to(root / ".lessonpress"):
-        return SourceError("output", 0, f"refusing to write into {output}: it holds the site's own files; choose a folder outside lessons/, such as output/")
+    """Refuse an output folder that holds the site's own files (writing it removes every file the build does not make), or a file."""
+    output, root = output.resolve(), root.resolve()  # resolved: `output` may be a link to the site itself
+    if root.is_relative_to(output) or any(output.is_relative_to(root / name) for name in SITE_FOLDERS):
+        return SourceError("output", 0, f"refusing to write into {output}: it holds the site's own files; choose a folder outside lessons/, data/ and themes/, such as output/")
+    if output.exists() and not output.is_dir():
+        return SourceError("output", 0, f"refusing to write into {output}: it is a file, not a folder; remove it or choose another output folder")
     return None
 
 
@@ -60,6 +66,11 @@ class Staging:
         self.output = output.resolve()
         self.output.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.new-", dir=self.output.parent))
+        # mkdtemp makes the folder private (0700); a cold build renames it into place as output/,
+        # which a web server or rsync running as another user must be able to read.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.folder, 0o777 & ~umask)
         self._made: set[str] = {""}  # folders under the staging folder made so far, in this process
 
     def write(self, path: str, data: bytes, existing: Mapping[str, tuple[int, int]]) -> tuple[str, int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from ..progress import terminal_bar
 from .common import print_warnings
 
 
+def _stop(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)
+
+
 @click.command("build")
 @click.option("--drafts", is_flag=True, help="Include lessons marked draft: true.")
 @click.option("--future", is_flag=True, help="Include lessons dated in the future.")
@@ -21,6 +26,10 @@ from .common import print_warnings
 def build_command(root: Path, drafts: bool, future: bool, output: Path | None) -> None:
     """Build the site, feeds and emails into output/."""
     options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=drafts, include_future=future)
+    # A closed terminal, `timeout` or a cancelled CI job: unwind like Ctrl-C, so the build removes
+    # its staging folder and leaves output/ as it was.
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _stop)
     result = build(root, options, output=output, progress=terminal_bar)
     print_warnings(result.warnings)
     click.echo(result.summary())
