@@ -25,12 +25,12 @@ from .manifest import Manifest, Record, Written
 from .model import BuildOptions, LinkResolver, Site, assemble
 from .polls_data import read_poll_results
 from .progress import Counted, Progress, silent
-from .read import Sources, read_sources, usable_cpus
+from .read import Sources, read_sources
 from .site import Renderer, page_renderers
 from .themes import BodyReads, make_environment, template_error, theme_error
 from .topics import Backlog, read_backlog
 from .topics_select import plan_topics
-from .workers import fan_out
+from .workers import fan_out, usable_cpus
 from .write import Staging, WriteResult, check_paths, output_error, scan
 
 # Below this many jobs to render, forking workers costs more than it saves.
@@ -225,8 +225,11 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
     try:
         records = manifest.load()
         existing = scan(output)
-        keys = [_key(job, fingerprint, digests, records[job.name].outside if job.name in records else False) for job in jobs]
-        stale = [index for index, (job, key) in enumerate(zip(jobs, keys)) if not _fresh(records.get(job.name), key, existing)]
+        previous = [records.get(job.name) for job in jobs]
+        stale = [
+            index for index, (job, record) in enumerate(zip(jobs, previous))
+            if not _fresh(record, _key(job, fingerprint, digests, record is not None and record.outside), existing)
+        ]
         staging = Staging(output)
         try:
             done = _render_stale(root, [jobs[index] for index in stale], staging, reads, existing, progress)

@@ -183,16 +183,13 @@ class _Link:
 
 @dataclass(frozen=True)
 class _Resolved:
-    """One lesson's body with its links resolved, and what it was resolved from."""
+    """One lesson with its body's links resolved, and what it was resolved from."""
 
-    links: tuple[tuple[str, int], ...]
-    body_html: str
+    original: Lesson  # the lesson as parsed
     joined: tuple[_Link, ...]
     urls: tuple[str | None, ...]  # per link; None for one that leads nowhere
-    html: str
     errors: tuple[SourceError, ...]
-    original: Lesson  # the lesson as parsed
-    lesson: Lesson  # the same with `html` as its body
+    lesson: Lesson  # the original with its links resolved in its body
 
 
 def _joined_links(lesson: Lesson) -> tuple[_Link, ...]:
@@ -217,13 +214,14 @@ class LinkResolver:
     def resolve(self, lesson: Lesson, by_source: dict[str, Lesson], assets: set[str], base: str) -> tuple[Lesson, tuple[SourceError, ...]]:
         """Return the lesson with its body's links resolved, and the links that lead nowhere."""
         done = self._resolved.get(lesson.source)
-        links = done.joined if done is not None and done.links == lesson.links else _joined_links(lesson)
+        same_links = done is not None and done.original.links == lesson.links
+        links = done.joined if same_links else _joined_links(lesson)
         urls = tuple(_url(link, by_source, assets, base) for link in links)
         # Same body, same links, same URLs: the same rewritten body (string compares stop at identity).
-        if done is None or done.urls != urls or done.links != lesson.links or done.body_html != lesson.body_html:
+        if not same_links or done.urls != urls or done.original.body_html != lesson.body_html:
             done = self._resolved[lesson.source] = _resolve(lesson, links, urls)
         elif done.original is not lesson:  # the same body in a lesson whose other fields may have changed
-            done = self._resolved[lesson.source] = replace(done, original=lesson, lesson=_with_body(lesson, done.html))
+            done = self._resolved[lesson.source] = replace(done, original=lesson, lesson=_with_body(lesson, done.lesson.body_html))
         return done.lesson, done.errors
 
 
@@ -255,7 +253,7 @@ def _resolve(lesson: Lesson, links: tuple[_Link, ...], urls: tuple[str | None, .
     html = lesson.body_html
     for target, url in replacements.items():
         html = html.replace(f'href="{target}"', f'href="{url}"').replace(f'src="{target}"', f'src="{url}"')
-    return _Resolved(lesson.links, lesson.body_html, links, urls, html, tuple(errors), lesson, _with_body(lesson, html))
+    return _Resolved(lesson, links, urls, tuple(errors), _with_body(lesson, html))
 
 
 def assemble(

@@ -22,6 +22,7 @@ from .frontmatter import FrontMatter, FrontMatterError, decode_source, split_fro
 from .markdown import convert, make_markdown
 from .model import SLUG_PATTERN, Lesson, Poll, SeriesInfo
 from .progress import Counted, Progress, silent
+from .workers import usable_cpus
 
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
 INDEX_FILE = "_index.md"
@@ -228,11 +229,6 @@ def _parse_chunk(files: list[tuple[str, bytes]], timezone: str, default_question
         parse_series_index(source, raw, md) if source.endswith("/" + INDEX_FILE) else parse_lesson(source, raw, md, tz, default_question)
         for source, raw in files
     ]
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (a container or `taskset` may allow fewer than the machine has)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str, progress: Progress = silent) -> list[Parsed]:

@@ -15,6 +15,11 @@ T = TypeVar("T")
 _LENGTH = struct.Struct("<Q")
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container or `taskset` may allow fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _picklable(error: BaseException) -> BaseException:
     """The error itself when it can cross the pipe, else one that says the same."""
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +108,7 @@ class Staging:
         A changed file replaces its target by rename, so no reader sees half a file.
         """
         try:
-            staged = _staged_files(self.folder)
+            staged = sorted(scan(self.folder))
             if not self.output.exists():
                 self.folder.rename(self.output)
                 return WriteResult(written=len(staged), unchanged=len(built) - len(staged))
@@ -142,10 +142,6 @@ def _remove_all(output: Path, paths: list[str]) -> int:
         except OSError:  # still holds files the build makes
             continue
     return len(paths)
-
-
-def _staged_files(folder: Path) -> list[str]:
-    return sorted(scan(folder))
 
 
 def scan(folder: Path) -> dict[str, tuple[int, int]]:
