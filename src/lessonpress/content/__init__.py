@@ -1,0 +1,1 @@
+"""Reading a site's sources: config, front matter, Markdown and typography, lessons as frozen values."""

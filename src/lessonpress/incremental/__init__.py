@@ -1,0 +1,1 @@
+"""Rendering only what changed: job keys, digests, the output manifest and staged writes."""

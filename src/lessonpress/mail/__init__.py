@@ -1,0 +1,1 @@
+"""What readers send back: mailbox sources, votes and replies."""

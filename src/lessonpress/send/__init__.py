@@ -1,0 +1,1 @@
+"""Delivering lessons: the subscriber list, the ledger, SMTP and email courses."""

@@ -1,0 +1,1 @@
+"""The dev server and the watcher behind it."""
