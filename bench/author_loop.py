@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lessonpress.serve import LiveSite
-from lessonpress.watch import Change
+from lessonpress.serve.server import LiveSite
+from lessonpress.serve.watch import Change
 
 
 def timed_edits(site: Path, runs: int, step: Callable[[str], None]) -> list[float]:

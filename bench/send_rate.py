@@ -17,8 +17,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lessonpress.send import SendRequest, send
-from lessonpress.smtp import SmtpSettings
+from lessonpress.send.campaign import SendRequest, send
+from lessonpress.send.smtp import SmtpSettings
 
 REPO = Path(__file__).resolve().parents[1]
 LESSON = "retention/why-customers-leave"

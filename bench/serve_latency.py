@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from lessonpress.serve import DevServer
+from lessonpress.serve.server import DevServer
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 
 from lessonpress.build import BuildResult, build
-from lessonpress.model import BuildOptions
+from lessonpress.site.model import BuildOptions
 
 PROJECTS = Path(__file__).parent / "projects"
 # After every published lesson of tests/projects/basic, long before the scheduled one (2099).

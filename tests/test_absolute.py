@@ -6,7 +6,7 @@ import random
 import re
 from urllib.parse import urljoin
 
-from lessonpress.absolute import absolutize_html
+from lessonpress.render.absolute import absolutize_html
 
 PAGE = "https://example.org/retention/why/"
 

@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 from conftest import build_into
 
-import lessonpress.read
-from lessonpress.cache import DATABASE
+import lessonpress.content.read
+from lessonpress.content.cache import DATABASE
 from lessonpress.store import CACHE_DIR
 from lessonpress.cli import main
-from lessonpress.config import load_config
-from lessonpress.read import read_sources
+from lessonpress.content.config import load_config
+from lessonpress.content.read import read_sources
 
 LESSON = Path("lessons/retention/02-first-days.md")
 PAGE = Path("output/retention/first-days/index.html")
@@ -50,7 +50,7 @@ def never_convert(md: object, text: str) -> str:
 def test_warm_build_converts_no_markdown(basic: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build_into(basic)
     cold = web_output(basic)
-    monkeypatch.setattr(lessonpress.read, "convert", never_convert)
+    monkeypatch.setattr(lessonpress.content.read, "convert", never_convert)
     build_into(basic)
     assert web_output(basic) == cold
     assert stats(basic).misses == 0
@@ -132,7 +132,7 @@ def test_many_misses_parsed_in_a_pool_match_one_process(basic: Path) -> None:
     source = (basic / LESSON).read_bytes()
     files = [(f"lessons/retention/{number:02d}-copy-{number}.md", source + f"\nCopy {number}.\n".encode()) for number in range(1, 41)]
     files.append(("lessons/retention/_index.md", (basic / "lessons/retention/_index.md").read_bytes()))
-    assert len(files) >= lessonpress.read.MIN_POOL_FILES
-    pooled = lessonpress.read._parse_many(files, "UTC", "Which topic next?")
-    assert pooled == lessonpress.read._parse_chunk(files, "UTC", "Which topic next?")
+    assert len(files) >= lessonpress.content.read.MIN_POOL_FILES
+    pooled = lessonpress.content.read._parse_many(files, "UTC", "Which topic next?")
+    assert pooled == lessonpress.content.read._parse_chunk(files, "UTC", "Which topic next?")
     assert [parsed[0].source for parsed in pooled] == [source for source, _ in files]

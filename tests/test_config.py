@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lessonpress.config import load_config
+from lessonpress.content.config import load_config
 from lessonpress.errors import BuildFailed
 
 EXAMPLE = Path(__file__).parent.parent

@@ -18,9 +18,9 @@ from click.testing import CliRunner
 
 from lessonpress.build import BuildResult, build
 from lessonpress.cli import main
-from lessonpress.emails import Mailer, Recipient
+from lessonpress.render.emails import Mailer, Recipient
 from lessonpress.errors import BuildFailed
-from lessonpress.model import BuildOptions
+from lessonpress.site.model import BuildOptions
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)  # after every example lesson

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lessonpress.build import BuildResult, build
-from lessonpress.emails import _HTML_HEADERS, _ONE_CLICK, _TEXT_HEADERS, Mailer, Recipient, _header, _plain_header, _quoted_printable
+from lessonpress.render.emails import _HTML_HEADERS, _ONE_CLICK, _TEXT_HEADERS, Mailer, Recipient, _header, _plain_header, _quoted_printable
 from lessonpress.errors import BuildFailed
-from lessonpress.model import BuildOptions
+from lessonpress.site.model import BuildOptions
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)

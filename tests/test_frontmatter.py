@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lessonpress.frontmatter import FrontMatterError, decode_source, split_front_matter
-from lessonpress.read import parse_date
+from lessonpress.content.frontmatter import FrontMatterError, decode_source, split_front_matter
+from lessonpress.content.read import parse_date
 
 LONDON = ZoneInfo("Europe/London")
 

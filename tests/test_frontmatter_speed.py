@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import lessonpress.frontmatter
-from lessonpress.frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
+import lessonpress.content.frontmatter
+from lessonpress.content.frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
 
 ROOT = Path(__file__).parents[1]
 
@@ -23,13 +23,13 @@ def read(text: str) -> FrontMatter | tuple[int, str]:
 
 def read_pure(text: str, monkeypatch: pytest.MonkeyPatch) -> FrontMatter | tuple[int, str]:
     with monkeypatch.context() as patch:
-        patch.setattr(lessonpress.frontmatter, "FAST_LOADER", yaml.SafeLoader)
+        patch.setattr(lessonpress.content.frontmatter, "FAST_LOADER", yaml.SafeLoader)
         return read(text)
 
 
 @pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 def test_libyaml_is_used() -> None:
-    assert lessonpress.frontmatter.FAST_LOADER is yaml.CSafeLoader
+    assert lessonpress.content.frontmatter.FAST_LOADER is yaml.CSafeLoader
 
 
 def test_example_and_test_sites_read_the_same(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from lessonpress.cli import main
-from lessonpress.inbox import PASSWORD_VARIABLE, InboxFailed, parse_imap_url, read_source
+from lessonpress.mail.sources import PASSWORD_VARIABLE, InboxFailed, parse_imap_url, read_source
 from test_tally import check_results, email_links, example_site, voted  # noqa: F401 - fixtures
 
 DOVECOT = Path("/usr/sbin/dovecot")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lessonpress.inbox import InboxFailed, read_source
+from lessonpress.mail.sources import InboxFailed, read_source
 
 
 def message(sender: str, subject: str, body: str, date: str = "Wed, 14 Jan 2026 08:00:00 +0000") -> EmailMessage:
@@ -38,7 +38,7 @@ def test_mbox_letters_know_their_line_and_text(tmp_path: Path) -> None:
 
 
 def test_first_lines_stop_at_quotes_attribution_and_signature() -> None:
-    from lessonpress.inbox import Letter
+    from lessonpress.mail.sources import Letter
 
     text = "> old quote first\n\nMy  answer,\nin two lines.\n\nOn Tue, 13 Jan 2026, Clara wrote:\n> quoted\n-- \nAna\n"
     letter = Letter("x", 0, "a@b.c", "", (), "", None, text)

@@ -16,8 +16,8 @@ from conftest import NOW, build_into, only, select, text
 
 import lessonpress.build
 from lessonpress.build import BuildResult, build
-from lessonpress.manifest import DATABASE
-from lessonpress.model import BuildOptions
+from lessonpress.incremental.manifest import DATABASE
+from lessonpress.site.model import BuildOptions
 from lessonpress.store import CACHE_DIR
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from lessonpress.errors import SendFailed
-from lessonpress.ledger import INTERRUPTED, LEDGER_PATH, Ledger, send_lock
-from lessonpress.smtp import RateLimiter
+from lessonpress.send.ledger import INTERRUPTED, LEDGER_PATH, Ledger, send_lock
+from lessonpress.send.smtp import RateLimiter
 
 LESSON = "retention/why-customers-leave"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from lessonpress.markdown import convert, make_markdown
-from lessonpress.plaintext import WIDTH, _TextWriter, html_to_text, wrap_text
+from lessonpress.content.markdown import convert, make_markdown
+from lessonpress.render.plaintext import WIDTH, _TextWriter, html_to_text, wrap_text
 
 
 def to_text(markdown: str) -> str:

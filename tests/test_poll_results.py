@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lessonpress.config import load_config
+from lessonpress.content.config import load_config
 from lessonpress.errors import BuildFailed
-from lessonpress.polls_data import OptionResult, PollResults, read_poll_results
+from lessonpress.site.polls import OptionResult, PollResults, read_poll_results
 from test_tally import build_site, example_site
 
 POLL = "relationships-referral-partners"

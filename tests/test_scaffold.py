@@ -11,7 +11,7 @@ from urllib.request import urlopen
 from click.testing import CliRunner
 
 from lessonpress.cli import main
-from lessonpress.serve import DevServer
+from lessonpress.serve.server import DevServer
 
 
 def run(*args: str) -> tuple[int, str, str]:

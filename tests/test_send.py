@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from lessonpress.cli import main
 from lessonpress.errors import SendFailed
-from lessonpress.ledger import Ledger
-from lessonpress.smtp import SmtpSettings, connect, settings_from_env
+from lessonpress.send.ledger import Ledger
+from lessonpress.send.smtp import SmtpSettings, connect, settings_from_env
 from test_send_support import LESSON, SECRET, Recorder, make_site, many, run_send, smtp_server, write_list
 
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from lessonpress.cli import main
-from lessonpress.ledger import Ledger
+from lessonpress.send.ledger import Ledger
 from test_send_support import LESSON, NOW, SECRET, Recorder, make_site, many, pause, run_send, smtp_server, write_list
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from lessonpress.send import SendReport, SendRequest, send
-from lessonpress.smtp import SmtpSettings
+from lessonpress.send.campaign import SendReport, SendRequest, send
+from lessonpress.send.smtp import SmtpSettings
 
 REPO = Path(__file__).resolve().parents[1]
 LESSON = "retention/why-customers-leave"

@@ -18,7 +18,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from lessonpress.serve import DevServer
+from lessonpress.serve.server import DevServer
 
 REPO = Path(__file__).resolve().parents[1]
 LESSON = "lessons/retention/02-the-first-ninety-days.md"
@@ -281,7 +281,7 @@ def test_config_and_a_theme_folder_created_while_serving_are_watched(server: Dev
     ],
 )
 def test_watch_events_are_classified_by_kind(tmp_path: Path, relative: str, kind: str | None) -> None:
-    from lessonpress.watch import classify
+    from lessonpress.serve.watch import classify
 
     assert classify(tmp_path, str(tmp_path / relative)) == kind
 

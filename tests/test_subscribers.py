@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lessonpress.errors import SendFailed
-from lessonpress.subscribers import read_subscribers, read_suppressed
+from lessonpress.send.subscribers import read_subscribers, read_suppressed
 
 LONDON = ZoneInfo("Europe/London")
 

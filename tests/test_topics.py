@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from conftest import only, select, text
 from lessonpress.build import build
 from lessonpress.cli import main
-from lessonpress.model import BuildOptions
+from lessonpress.site.model import BuildOptions
 
 NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)  # after every lesson below
 CONFIG = """\

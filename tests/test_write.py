@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import build_into
 
 from lessonpress.cli import main
-from lessonpress.write import Staging, WriteResult, check_paths, scan
+from lessonpress.incremental.write import Staging, WriteResult, check_paths, scan
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -15,23 +15,23 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from .config import SiteConfig, load_config
-from .digest import SiteDigests, render_fingerprint, site_digests
-from .emails import Mailer, size_warnings
+from .content.config import SiteConfig, load_config
+from .incremental.digest import SiteDigests, render_fingerprint, site_digests
+from .render.emails import Mailer, size_warnings
 from .errors import BuildFailed, SourceError
-from .feeds import feed_renderers
-from .jobs import Depends, Job, site_jobs
-from .manifest import Manifest, Record, Written
-from .model import BuildOptions, LinkResolver, Site, assemble
-from .polls_data import read_poll_results
+from .render.feeds import feed_renderers
+from .incremental.jobs import Depends, Job, site_jobs
+from .incremental.manifest import Manifest, Record, Written
+from .site.model import BuildOptions, LinkResolver, Site, assemble
+from .site.polls import read_poll_results
 from .progress import Counted, Progress, silent
-from .read import Sources, read_sources
-from .site import Renderer, page_renderers
-from .themes import BodyReads, make_environment, template_error, theme_error
-from .topics import Backlog, read_backlog
-from .topics_select import plan_topics
+from .content.read import Sources, read_sources
+from .render.pages import Renderer, page_renderers
+from .render.themes import BodyReads, make_environment, template_error, theme_error
+from .site.backlog import Backlog, read_backlog
+from .site.topic_plan import plan_topics
 from .workers import fan_out, usable_cpus
-from .write import Staging, WriteResult, check_paths, output_error, scan
+from .incremental.write import Staging, WriteResult, check_paths, output_error, scan
 
 # Below this many jobs to render, forking workers costs more than it saves.
 MIN_FORK_JOBS = 64

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .build import render
 from .errors import BuildFailed, SourceError
-from .frontmatter import FrontMatterError, decode_source, split_front_matter
-from .model import BuildOptions, Issue, Site
+from .content.frontmatter import FrontMatterError, decode_source, split_front_matter
+from .site.model import BuildOptions, Issue, Site
 
 GOOD_POLL_OPTIONS = 3  # readers choose well from three to five topics
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import click
 
-from .config import CONFIG_NAME
+from .content.config import CONFIG_NAME
 from .errors import SourceError
-from .model import slugify
-from .read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
+from .site.model import slugify
+from .content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
 
 FIRST_SERIES = "first-course"
 THEME_README = "themes/default/README.md"

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..build import build
-from ..model import BuildOptions
+from ..site.model import BuildOptions
 from ..progress import terminal_bar
 from .common import print_warnings
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from ..build import prepare
-from ..emails import Mailer, Recipient
+from ..render.emails import Mailer, Recipient
 from ..errors import BuildFailed, SourceError
-from ..model import BuildOptions, Issue, Site
+from ..site.model import BuildOptions, Issue, Site
 from .common import print_warnings
 
 

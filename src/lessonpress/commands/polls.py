@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..config import load_config
-from ..inbox import read_source
-from ..polls_data import PollResults
-from ..tally import site_polls, tally, write_results
+from ..content.config import load_config
+from ..mail.sources import read_source
+from ..site.polls import PollResults
+from ..mail.tally import site_polls, tally, write_results
 from .common import print_warnings
 
 

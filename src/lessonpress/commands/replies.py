@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..inbox import read_source
-from ..replies import collect_replies, whole_site
+from ..mail.sources import read_source
+from ..mail.replies import collect_replies, whole_site
 from .common import print_warnings
 
 

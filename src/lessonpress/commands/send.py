@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from ..send import SECRET_VARIABLE, SendReport, SendRequest, send, send_test
-from ..smtp import settings_from_env
+from ..send.campaign import SECRET_VARIABLE, SendReport, SendRequest, send, send_test
+from ..send.smtp import settings_from_env
 from .common import print_warnings
 
 

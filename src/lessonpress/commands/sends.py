@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..ledger import STATES, Ledger
+from ..send.ledger import STATES, Ledger
 
 
 @click.command("sends")

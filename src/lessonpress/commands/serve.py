@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..serve import DevServer, Snapshot
+from ..serve.server import DevServer, Snapshot
 from .common import print_warnings
 
 

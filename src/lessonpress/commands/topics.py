@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from ..config import SiteConfig, load_config
+from ..content.config import SiteConfig, load_config
 from ..errors import BuildFailed, SourceError
-from ..polls_data import PollResults, read_poll_results, results_path
-from ..read import read_sources
-from ..topics import BACKLOG_FILE, TOPIC_ID, Topic, TopicStatus, append_topic, new_topic_id
-from ..topics_select import TopicPlan, plan_topics
+from ..site.polls import PollResults, read_poll_results, results_path
+from ..content.read import read_sources
+from ..site.backlog import BACKLOG_FILE, TOPIC_ID, Topic, TopicStatus, append_topic, new_topic_id
+from ..site.topic_plan import TopicPlan, plan_topics
 from .common import print_warnings
 
 

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from . import __version__
-from .errors import SourceError
+from .. import __version__
+from ..errors import SourceError
 from .markdown import MARKDOWN_FINGERPRINT
-from .model import Lesson, SeriesInfo
-from .store import SqliteStore
+from ..site.model import Lesson, SeriesInfo
+from ..store import SqliteStore
 
 DATABASE = "parse.sqlite3"
 # Bump when the layout of an entry changes; a database of another format is dropped whole.
@@ -41,7 +41,7 @@ def parser_fingerprint(settings: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for part in (FORMAT, __version__, MARKDOWN_FINGERPRINT, version("markdown"), version("PyYAML"), *settings):
         digest.update(part.encode("utf-8") + b"\0")
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent  # the whole lessonpress package
     for name in PARSER_MODULES:
         digest.update((package / name).read_bytes())
     return digest.hexdigest()

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import BuildFailed, SourceError
+from ..errors import BuildFailed, SourceError
 
 CONFIG_NAME = "lessonpress.toml"
 

@@ -17,12 +17,12 @@ from markdown import Markdown
 
 from .cache import CacheStats, Parsed, ParseCache, entry_key, parser_fingerprint
 from .config import SiteConfig
-from .errors import SourceError
+from ..errors import SourceError
 from .frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
 from .markdown import convert, make_markdown
-from .model import SLUG_PATTERN, Lesson, Poll, SeriesInfo
-from .progress import Counted, Progress, silent
-from .workers import usable_cpus
+from ..site.model import SLUG_PATTERN, Lesson, Poll, SeriesInfo
+from ..progress import Counted, Progress, silent
+from ..workers import usable_cpus
 
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
 INDEX_FILE = "_index.md"

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from . import __version__
-from .config import SiteConfig
-from .model import Issue, Lesson, Site
-from .themes import BUILTIN_THEME, site_theme_dir
+from .. import __version__
+from ..content.config import SiteConfig
+from ..site.model import Issue, Lesson, Site
+from ..render.themes import BUILTIN_THEME, site_theme_dir
 
 # Bump when what a digest covers changes.
 FORMAT = "lessonpress-digest/1"
@@ -58,7 +58,7 @@ def _hash(*parts: bytes) -> str:
 def render_fingerprint(config: SiteConfig) -> str:
     """Hash what turns the site into files besides the site itself: lessonpress's code, the libraries and the theme's files."""
     parts = [FORMAT.encode(), __version__.encode(), *(version(name).encode() for name in RENDER_LIBRARIES)]
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent  # the whole lessonpress package
     # All of the package: an edited checkout must not keep files its code would no longer write.
     for path in sorted(package.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:

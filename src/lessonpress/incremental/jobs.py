@@ -10,11 +10,11 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from .emails import Mailer, email_files, email_paths, merge_tag_recipient
-from .feeds import feed_renderers
-from .model import Issue, Site
-from .site import page_renderers
-from .themes import static_files
+from ..render.emails import Mailer, email_files, email_paths, merge_tag_recipient
+from ..render.feeds import feed_renderers
+from ..site.model import Issue, Site
+from ..render.pages import page_renderers
+from ..render.themes import static_files
 
 
 class Depends(Enum):

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .store import SqliteStore
+from ..store import SqliteStore
 
 DATABASE = "outputs.sqlite3"
 FORMAT = "lessonpress-outputs/1"

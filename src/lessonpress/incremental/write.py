@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
 
 @dataclass(frozen=True)
 class WriteResult:

@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import mailto
-from .config import load_config
-from .inbox import Inbox, Letter
-from .model import BuildOptions, Issue, Site, assemble
-from .read import read_sources
+from ..render import mailto
+from ..content.config import load_config
+from .sources import Inbox, Letter
+from ..site.model import BuildOptions, Issue, Site, assemble
+from ..content.read import read_sources
 from .tally import EPOCH, poll_subjects, recognise, subject_key
 
 

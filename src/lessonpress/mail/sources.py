@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .errors import BuildFailed, SourceError
+from ..errors import BuildFailed, SourceError
 
 PASSWORD_VARIABLE = "LESSONPRESS_IMAP_PASSWORD"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})

@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote
 
-from . import mailto
-from .config import SiteConfig
-from .inbox import Inbox, Letter
-from .model import Poll
-from .polls_data import OptionResult, PollResults, results_path
-from .read import read_sources
-from .topics_select import planned_lessons
+from ..render import mailto
+from ..content.config import SiteConfig
+from .sources import Inbox, Letter
+from ..site.model import Poll
+from ..site.polls import OptionResult, PollResults, results_path
+from ..content.read import read_sources
+from ..site.topic_plan import planned_lessons
 
 # Reply and forward markers in the languages readers' clients use, and list tags like "[Retention]".
 _PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|rif|antw|r|enc|odp|doorst)(?:\[\d+\]|\(\d+\))?\s*[:：]|\[[^\]]*\])\s*", re.IGNORECASE)

@@ -18,10 +18,10 @@ import css_inline
 
 from . import mailto
 from .absolute import absolutize_html
-from .errors import BuildFailed, SourceError
-from .model import Issue, Site
+from ..errors import BuildFailed, SourceError
+from ..site.model import Issue, Site
 from .plaintext import html_to_text, wrap_text
-from .progress import Progress, silent
+from ..progress import Progress, silent
 from .themes import BodyReads, make_environment
 
 CONFIG_NAME = "lessonpress.toml"

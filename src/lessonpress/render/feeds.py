@@ -9,7 +9,7 @@ from functools import cache, partial
 from jinja2 import Environment
 
 from .absolute import absolutize_html
-from .model import Issue, Site
+from ..site.model import Issue, Site
 
 GENERATOR = "lessonpress"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

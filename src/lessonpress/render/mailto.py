@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from .config import SiteConfig
-from .model import Issue, Poll
+from ..content.config import SiteConfig
+from ..site.model import Issue, Poll
 
 WRITE_IN = "write-in"
 WRITE_IN_PROMPT = "My suggestion for a future lesson: "

@@ -7,7 +7,7 @@ from functools import partial
 
 from jinja2 import Environment
 
-from .model import Site
+from ..site.model import Site
 from .themes import static_files
 
 # A zero-argument function that renders one output file from the Site it was made for.

@@ -10,9 +10,9 @@ from typing import Iterator
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined, TemplateError, TemplateSyntaxError
 
 from . import mailto
-from .config import SiteConfig
-from .errors import SourceError, source_error
-from .model import Issue, Lesson, slugify
+from ..content.config import SiteConfig
+from ..errors import SourceError, source_error
+from ..site.model import Issue, Lesson, slugify
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlencode
 
-from .build import prepare
+from ..build import prepare
 from .drip import plan_course
-from .emails import Mailer, Recipient
-from .errors import SendFailed, SourceError
+from ..render.emails import Mailer, Recipient
+from ..errors import SendFailed, SourceError
 from .ledger import Ledger, LedgerRow, lesson_id, send_lock
-from .model import BuildOptions, Issue, Series, Site
+from ..site.model import BuildOptions, Issue, Series, Site
 from .delivery import DeliveryOptions, Job, deliver_all
 from .smtp import SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber, is_address, read_subscribers, read_suppressed

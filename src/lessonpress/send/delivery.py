@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
-from .errors import BuildFailed
+from ..errors import BuildFailed
 from .ledger import Ledger, lesson_id
-from .model import Issue
+from ..site.model import Issue
 from .smtp import Outcome, RateLimiter, SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber
 

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .errors import SourceError
+from ..errors import SourceError
 from .ledger import lesson_id
-from .model import Issue, Series
+from ..site.model import Issue, Series
 from .subscribers import Subscriber
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import SendFailed, SourceError
-from .model import Issue
+from ..errors import SendFailed, SourceError
+from ..site.model import Issue
 
 LEDGER_PATH = Path(".lessonpress") / "sends.sqlite"
 LOCK_PATH = Path(".lessonpress") / "send.lock"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from .errors import SendFailed, SourceError
+from ..errors import SendFailed, SourceError
 
 URL_VARIABLE = "LESSONPRESS_SMTP_URL"
 PASSWORD_VARIABLE = "LESSONPRESS_SMTP_PASSWORD"

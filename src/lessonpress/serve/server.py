@@ -19,17 +19,17 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from jinja2 import Environment
 
-from .build import asset_files, prepare, renderers
-from .config import SiteConfig
-from .emails import email_paths, render_emails
-from .errors import BuildFailed, SourceError
-from .model import BuildOptions, LinkResolver, Site
-from .read import SourceReader
-from .site import Renderer, theme_static
-from .themes import make_environment, template_error
-from .topics import BacklogReader
+from ..build import asset_files, prepare, renderers
+from ..content.config import SiteConfig
+from ..render.emails import email_paths, render_emails
+from ..errors import BuildFailed, SourceError
+from ..site.model import BuildOptions, LinkResolver, Site
+from ..content.read import SourceReader
+from ..render.pages import Renderer, theme_static
+from ..render.themes import make_environment, template_error
+from ..site.backlog import BacklogReader
 from .watch import Change, Watcher
-from .write import check_paths
+from ..incremental.write import check_paths
 
 EVENTS_PATH = "/__lessonpress/events"
 KEEPALIVE_SECONDS = 15.0

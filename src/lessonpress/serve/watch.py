@@ -12,7 +12,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from .config import CONFIG_NAME
+from ..content.config import CONFIG_NAME
 
 # Folders whose contents feed the build, and the kind of change each stands for.
 WATCHED_FOLDERS = {"lessons": "lesson", "themes": "theme", "data": "data"}

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .config import SiteConfig
-from .errors import BuildFailed, SourceError
+from ..content.config import SiteConfig
+from ..errors import BuildFailed, SourceError
 
 if TYPE_CHECKING:
     from .model import Issue, Lesson

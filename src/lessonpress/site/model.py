@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from .config import Author, SiteConfig
-from .errors import SourceError
-from .polls_data import PollResults, results_for
-from .topics import TopicBoard, TopicStatus
+from ..content.config import Author, SiteConfig
+from ..errors import SourceError
+from .polls import PollResults, results_for
+from .backlog import TopicBoard, TopicStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 POLL_MARKER = "<!-- poll -->"

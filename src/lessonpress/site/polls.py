@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import SiteConfig
-from .errors import SourceError
+from ..content.config import SiteConfig
+from ..errors import SourceError
 
 if TYPE_CHECKING:
     from .model import Lesson

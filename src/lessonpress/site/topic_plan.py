@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .config import SiteConfig
-from .errors import BuildFailed, SourceError
+from ..content.config import SiteConfig
+from ..errors import BuildFailed, SourceError
 from .model import Issue, Lesson, Poll
-from .polls_data import PollResults
-from .topics import BACKLOG_FILE, Backlog, Topic, TopicBoard, TopicStatus, TopicVotes, read_backlog
+from .polls import PollResults
+from .backlog import BACKLOG_FILE, Backlog, Topic, TopicBoard, TopicStatus, TopicVotes, read_backlog
 
 _COVERS_LINE = re.compile(r"^covers\s*:")
 
