@@ -10,11 +10,11 @@ from click.testing import CliRunner
 from conftest import build_into
 
 import lessonpress.content.read
-from lessonpress.content.cache import DATABASE
-from lessonpress.store import CACHE_DIR
 from lessonpress.cli import main
+from lessonpress.content.cache import DATABASE
 from lessonpress.content.config import load_config
 from lessonpress.content.read import read_sources
+from lessonpress.store import CACHE_DIR
 
 LESSON = Path("lessons/retention/02-first-days.md")
 PAGE = Path("output/retention/first-days/index.html")

@@ -7,9 +7,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from click.testing import CliRunner
+from test_send_support import (
+    SECRET,
+    Recorder,
+    make_site,
+    run_send,
+    smtp_server,
+    write_list,
+)
 
 from lessonpress.cli import main
-from test_send_support import SECRET, Recorder, make_site, run_send, smtp_server, write_list
 
 COURSE = [f"retention/{slug}" for slug in (
     "why-customers-leave", "the-first-ninety-days", "reading-churn-signals",

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from lessonpress.build import BuildResult, build
 from lessonpress.cli import main
-from lessonpress.render.emails import Mailer, Recipient
 from lessonpress.errors import BuildFailed
+from lessonpress.render.emails import Mailer, Recipient
 from lessonpress.site.model import BuildOptions
 
 REPO = Path(__file__).resolve().parent.parent

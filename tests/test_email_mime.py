@@ -17,8 +17,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lessonpress.build import BuildResult, build
-from lessonpress.render.emails import _HTML_HEADERS, _ONE_CLICK, _TEXT_HEADERS, Mailer, Recipient, _header, _plain_header, _quoted_printable
 from lessonpress.errors import BuildFailed
+from lessonpress.render.emails import (
+    _HTML_HEADERS,
+    _ONE_CLICK,
+    _TEXT_HEADERS,
+    Mailer,
+    Recipient,
+    _header,
+    _plain_header,
+    _quoted_printable,
+)
 from lessonpress.site.model import BuildOptions
 
 REPO = Path(__file__).resolve().parent.parent

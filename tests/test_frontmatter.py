@@ -7,7 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lessonpress.content.frontmatter import FrontMatterError, decode_source, split_front_matter
+from lessonpress.content.frontmatter import (
+    FrontMatterError,
+    decode_source,
+    split_front_matter,
+)
 from lessonpress.content.read import parse_date
 
 LONDON = ZoneInfo("Europe/London")

@@ -8,7 +8,12 @@ import pytest
 import yaml
 
 import lessonpress.content.frontmatter
-from lessonpress.content.frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
+from lessonpress.content.frontmatter import (
+    FrontMatter,
+    FrontMatterError,
+    decode_source,
+    split_front_matter,
+)
 
 ROOT = Path(__file__).parents[1]
 

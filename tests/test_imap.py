@@ -18,10 +18,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_tally import check_results, email_links, example_site, voted  # noqa: F401 - fixtures
 
 from lessonpress.cli import main
-from lessonpress.mail.sources import PASSWORD_VARIABLE, InboxFailed, parse_imap_url, read_source
-from test_tally import check_results, email_links, example_site, voted  # noqa: F401 - fixtures
+from lessonpress.mail.sources import (
+    PASSWORD_VARIABLE,
+    InboxFailed,
+    parse_imap_url,
+    read_source,
+)
 
 DOVECOT = Path("/usr/sbin/dovecot")
 USER, PASSWORD = "reader", "correct horse battery"

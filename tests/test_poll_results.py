@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_tally import build_site, example_site
 
 from lessonpress.content.config import load_config
 from lessonpress.errors import BuildFailed
-from lessonpress.site.polls import OptionResult, PollResults, read_poll_results
-from test_tally import build_site, example_site
+from lessonpress.site.model import OptionResult, PollResults
+from lessonpress.site.polls import read_poll_results, results_json
 
 POLL = "relationships-referral-partners"
 
@@ -32,7 +33,7 @@ def results(votes: tuple[int, ...], write_ins: tuple[str, ...] = ()) -> PollResu
 def save(root: Path, result: PollResults, name: str = POLL) -> Path:
     path = root / "data" / "polls" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(result.to_json(), encoding="utf-8")
+    path.write_text(results_json(result), encoding="utf-8")
     return path
 
 

@@ -10,8 +10,8 @@ from conftest import NOW
 
 from lessonpress.build import build
 from lessonpress.cli import main
-from lessonpress.site.model import BuildOptions
 from lessonpress.content.read import MIN_POOL_FILES
+from lessonpress.site.model import BuildOptions
 
 
 def test_every_rendered_file_passes_through_the_progress_reporter(basic: Path, tmp_path: Path) -> None:

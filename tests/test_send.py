@@ -10,12 +10,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from test_send_support import (
+    LESSON,
+    SECRET,
+    Recorder,
+    make_site,
+    many,
+    run_send,
+    smtp_server,
+    write_list,
+)
 
 from lessonpress.cli import main
 from lessonpress.errors import SendFailed
 from lessonpress.send.ledger import Ledger
 from lessonpress.send.smtp import SmtpSettings, connect, settings_from_env
-from test_send_support import LESSON, SECRET, Recorder, make_site, many, run_send, smtp_server, write_list
 
 
 def test_500_recipients_each_get_exactly_one_personal_copy(tmp_path: Path) -> None:

@@ -12,10 +12,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_send_support import (
+    LESSON,
+    NOW,
+    SECRET,
+    Recorder,
+    make_site,
+    many,
+    pause,
+    run_send,
+    smtp_server,
+    write_list,
+)
 
 from lessonpress.cli import main
 from lessonpress.send.ledger import Ledger
-from test_send_support import LESSON, NOW, SECRET, Recorder, make_site, many, pause, run_send, smtp_server, write_list
 
 
 class DropsAfterEvery(Recorder):

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from lessonpress.build import build
 from lessonpress.cli import main
 from lessonpress.mail.sources import Inbox, Letter
-from lessonpress.site.model import BuildOptions
 from lessonpress.mail.tally import strip_prefixes, subject_key, tally
+from lessonpress.site.model import BuildOptions
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)  # after every published example lesson, before the scheduled one
@@ -252,7 +252,7 @@ def test_missing_and_malformed_sources_are_clear_errors(voted: tuple[Path, list]
     ],
 )
 def test_subject_variants_name_the_same_choice(subject: str) -> None:
-    from lessonpress.site.model import Poll
+    from lessonpress.content.lesson import Poll
 
     poll = Poll(id="p-1", question="Q?", options=("One", "Two words"))
     letter = Letter(where="x", position=0, sender="a@b.c", name="", recipients=(), subject=subject, date=None, text="")

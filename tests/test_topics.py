@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 import pytest
 from click.testing import CliRunner
-
 from conftest import only, select, text
+
 from lessonpress.build import build
 from lessonpress.cli import main
 from lessonpress.site.model import BuildOptions

@@ -15,23 +15,23 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from .content.config import SiteConfig, load_config
-from .incremental.digest import SiteDigests, render_fingerprint, site_digests
-from .render.emails import Mailer, size_warnings
+from .content.config import SiteConfig
+from .content.read import Sources, read_sources
 from .errors import BuildFailed, SourceError
-from .render.feeds import feed_renderers
+from .incremental.digest import SiteDigests, render_fingerprint, site_digests
 from .incremental.jobs import Depends, Job, site_jobs
 from .incremental.manifest import Manifest, Record, Written
-from .site.model import BuildOptions, LinkResolver, Site, assemble
-from .site.polls import read_poll_results
+from .incremental.write import Staging, WriteResult, check_paths, output_error, scan
 from .progress import Counted, Progress, silent
-from .content.read import Sources, read_sources
+from .render.emails import Mailer, size_warnings
+from .render.feeds import feed_renderers
 from .render.pages import Renderer, page_renderers
 from .render.themes import BodyReads, make_environment, template_error, theme_error
+from .site.assemble import LinkResolver
 from .site.backlog import Backlog, read_backlog
-from .site.topic_plan import plan_topics
+from .site.load import load_site
+from .site.model import BuildOptions, Site
 from .workers import fan_out, usable_cpus
-from .incremental.write import Staging, WriteResult, check_paths, output_error, scan
 
 # Below this many jobs to render, forking workers costs more than it saves.
 MIN_FORK_JOBS = 64
@@ -69,21 +69,12 @@ def prepare(
     backlog: Callable[[SiteConfig], tuple[Backlog, list[SourceError]]] = read_backlog,
     links: LinkResolver | None = None,
 ) -> tuple[Site, Environment, list[SourceError]]:
-    """Read and assemble a site and give it its template environment; raise `BuildFailed` with every error found."""
-    config, warnings = load_config(root)
-    sources = read(config)
-    warnings += sources.warnings
-    poll_results, results_errors = read_poll_results(config)
-    topics = plan_topics(config, sources.lessons, poll_results, backlog)
-    site, errors = assemble(config, list(topics.lessons), list(sources.series), sources.assets, options, poll_results, topics.asked(), links)
-    site = replace(site, topics=topics.board(site.issues))
-    errors = list(sources.errors) + results_errors + list(topics.errors) + errors
-    problem = theme_error(config)
-    if problem:
-        errors.append(SourceError("lessonpress.toml", 0, problem))
-    if errors:
-        raise BuildFailed(errors)
-    return site, environment(config), warnings
+    """Load a site and give it its template environment; raise `BuildFailed` with every error found, the theme's included."""
+    loaded = load_site(root, options, read=read, backlog=backlog, links=links)
+    problem = theme_error(loaded.site.config)
+    theme = (SourceError("lessonpress.toml", 0, problem),) if problem else ()
+    replace(loaded, errors=loaded.errors + theme).or_fail()
+    return loaded.site, environment(loaded.site.config), list(loaded.warnings)
 
 
 def renderers(site: Site, env: Environment) -> dict[str, Renderer]:

@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from .build import render
-from .errors import BuildFailed, SourceError
 from .content.frontmatter import FrontMatterError, decode_source, split_front_matter
+from .errors import BuildFailed, SourceError
 from .site.model import BuildOptions, Issue, Site
 
 GOOD_POLL_OPTIONS = 3  # readers choose well from three to five topics

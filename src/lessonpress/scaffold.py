@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 
 from .content.config import CONFIG_NAME
+from .content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
 from .errors import SourceError
 from .site.model import slugify
-from .content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
 
 FIRST_SERIES = "first-course"
 THEME_README = "themes/default/README.md"

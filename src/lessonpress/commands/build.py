@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from ..build import build
-from ..site.model import BuildOptions
 from ..progress import terminal_bar
+from ..site.model import BuildOptions
 from .common import print_warnings
 
 

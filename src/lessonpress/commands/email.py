@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from ..build import prepare
-from ..render.emails import Mailer, Recipient
 from ..errors import BuildFailed, SourceError
+from ..render.emails import Mailer, Recipient
 from ..site.model import BuildOptions, Issue, Site
 from .common import print_warnings
 

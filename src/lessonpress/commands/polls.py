@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from ..content.config import load_config
 from ..mail.sources import read_source
-from ..site.polls import PollResults
 from ..mail.tally import site_polls, tally, write_results
+from ..site.load import answerable_site
+from ..site.model import PollResults
 from .common import print_warnings
 
 
@@ -41,9 +42,9 @@ def tally_command(root: Path, source: str) -> None:
     Writes data/polls/<poll-id>.json; voters' addresses are never written.
     """
     started = time.perf_counter()
-    config, warnings = load_config(root)
-    print_warnings(warnings)
-    polls = site_polls(config)
+    loaded = answerable_site(root, datetime.now(timezone.utc))
+    print_warnings(loaded.warnings)
+    config, polls = loaded.site.config, site_polls(loaded.site)
     inbox = read_source(source)
     print_warnings(inbox.skipped)
     counted = tally(inbox, polls)

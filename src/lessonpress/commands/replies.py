@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from ..mail.replies import collect_replies
 from ..mail.sources import read_source
-from ..mail.replies import collect_replies, whole_site
+from ..site.load import answerable_site
 from .common import print_warnings
 
 
@@ -23,7 +25,7 @@ def replies_command(root: Path, source: str, as_json: bool) -> None:
     The IMAP password comes from the environment variable LESSONPRESS_IMAP_PASSWORD.
     """
     started = time.perf_counter()
-    site = whole_site(root)
+    site = answerable_site(root, datetime.now(timezone.utc)).site
     inbox = read_source(source)
     print_warnings(inbox.skipped)
     found = collect_replies(site, inbox)

@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from ..content.config import SiteConfig, load_config
-from ..errors import BuildFailed, SourceError
-from ..site.polls import PollResults, read_poll_results, results_path
-from ..content.read import read_sources
-from ..site.backlog import BACKLOG_FILE, TOPIC_ID, Topic, TopicStatus, append_topic, new_topic_id
-from ..site.topic_plan import TopicPlan, plan_topics
+from ..content.config import SiteConfig
+from ..errors import SourceError
+from ..site.backlog import BACKLOG_FILE, TOPIC_ID, append_topic, new_topic_id
+from ..site.load import load_site
+from ..site.model import BuildOptions, PollResults, Topic, TopicStatus
+from ..site.polls import results_path
+from ..site.topic_plan import TopicPlan
 from .common import print_warnings
 
 
-def _load(root: Path) -> tuple[SiteConfig, TopicPlan, dict[str, PollResults]]:
-    """Read the config, lessons, poll results and backlog; stop with every error found."""
-    config, warnings = load_config(root)
-    print_warnings(warnings)
-    sources = read_sources(config)
-    poll_results, results_errors = read_poll_results(config)
-    plan = plan_topics(config, sources.lessons, poll_results)
-    errors = list(sources.errors) + results_errors + list(plan.errors)
-    if errors:
-        raise BuildFailed(errors)
-    return config, plan, poll_results
+def _load(root: Path) -> tuple[SiteConfig, TopicPlan, Mapping[str, PollResults]]:
+    """Load the site as `build` does; stop with every error found."""
+    loaded = load_site(root, BuildOptions(now=datetime.now(timezone.utc), include_drafts=True, include_future=True))
+    print_warnings(loaded.warnings)
+    loaded.or_fail()
+    return loaded.site.config, loaded.plan, loaded.results
 
 
 class Refused(click.ClickException):

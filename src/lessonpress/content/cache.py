@@ -12,16 +12,14 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import SourceError
-from .markdown import MARKDOWN_FINGERPRINT
-from ..site.model import Lesson, SeriesInfo
+from ..fingerprint import package_fingerprint
 from ..store import SqliteStore
+from .lesson import Lesson, SeriesInfo
+from .markdown import MARKDOWN_FINGERPRINT
 
 DATABASE = "parse.sqlite3"
 # Bump when the layout of an entry changes; a database of another format is dropped whole.
 FORMAT = "lessonpress-parse-cache/1"
-# The modules whose code decides a parse result: an edited checkout with an unchanged
-# version number must not be served results its new code would not produce.
-PARSER_MODULES = ("read.py", "frontmatter.py", "markdown.py", "model.py", "errors.py")
 
 # What parsing one source returns: the value (None when it has errors), its errors, its warnings.
 Parsed = tuple[Lesson | SeriesInfo | None, list[SourceError], list[SourceError]]
@@ -41,9 +39,8 @@ def parser_fingerprint(settings: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for part in (FORMAT, __version__, MARKDOWN_FINGERPRINT, version("markdown"), version("PyYAML"), *settings):
         digest.update(part.encode("utf-8") + b"\0")
-    package = Path(__file__).parent.parent  # the whole lessonpress package
-    for name in PARSER_MODULES:
-        digest.update((package / name).read_bytes())
+    # All of the package, not a list of parser modules: a list misses the module someone edits next.
+    digest.update(package_fingerprint().encode())
     return digest.hexdigest()
 
 

@@ -6,8 +6,8 @@ import difflib
 import os
 import re
 import threading
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -15,14 +15,19 @@ from zoneinfo import ZoneInfo
 
 from markdown import Markdown
 
-from .cache import CacheStats, Parsed, ParseCache, entry_key, parser_fingerprint
-from .config import SiteConfig
 from ..errors import SourceError
-from .frontmatter import FrontMatter, FrontMatterError, decode_source, split_front_matter
-from .markdown import convert, make_markdown
-from ..site.model import SLUG_PATTERN, Lesson, Poll, SeriesInfo
 from ..progress import Counted, Progress, silent
 from ..workers import usable_cpus
+from .cache import CacheStats, ParseCache, Parsed, entry_key, parser_fingerprint
+from .config import SiteConfig
+from .frontmatter import (
+    FrontMatter,
+    FrontMatterError,
+    decode_source,
+    split_front_matter,
+)
+from .lesson import SLUG_PATTERN, Lesson, Poll, SeriesInfo
+from .markdown import convert, make_markdown
 
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
 INDEX_FILE = "_index.md"

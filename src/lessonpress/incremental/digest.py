@@ -7,12 +7,13 @@ import io
 import pickle
 from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path
 
 from .. import __version__
 from ..content.config import SiteConfig
-from ..site.model import Issue, Lesson, Site
+from ..content.lesson import Lesson
+from ..fingerprint import package_fingerprint
 from ..render.themes import BUILTIN_THEME, site_theme_dir
+from ..site.model import Issue, Site
 
 # Bump when what a digest covers changes.
 FORMAT = "lessonpress-digest/1"
@@ -58,11 +59,8 @@ def _hash(*parts: bytes) -> str:
 def render_fingerprint(config: SiteConfig) -> str:
     """Hash what turns the site into files besides the site itself: lessonpress's code, the libraries and the theme's files."""
     parts = [FORMAT.encode(), __version__.encode(), *(version(name).encode() for name in RENDER_LIBRARIES)]
-    package = Path(__file__).parent.parent  # the whole lessonpress package
     # All of the package: an edited checkout must not keep files its code would no longer write.
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            parts += [path.relative_to(package).as_posix().encode(), path.read_bytes()]
+    parts.append(package_fingerprint().encode())
     theme = site_theme_dir(config)
     if theme.is_dir():
         for path in sorted(theme.rglob("*")):

@@ -12,9 +12,9 @@ from jinja2 import Environment
 
 from ..render.emails import Mailer, email_files, email_paths, merge_tag_recipient
 from ..render.feeds import feed_renderers
-from ..site.model import Issue, Site
 from ..render.pages import page_renderers
 from ..render.themes import static_files
+from ..site.model import Issue, Site
 
 
 class Depends(Enum):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 
+
 @dataclass(frozen=True)
 class WriteResult:
     written: int  # files whose bytes changed or are new

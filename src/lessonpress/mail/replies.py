@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from ..render import mailto
-from ..content.config import load_config
+from ..site.model import Issue, Site
 from .sources import Inbox, Letter
-from ..site.model import BuildOptions, Issue, Site, assemble
-from ..content.read import read_sources
 from .tally import EPOCH, poll_subjects, recognise, subject_key
 
 
@@ -59,15 +56,6 @@ class ReplyList:
             "unmatched": self.unmatched,
             "unreadable": self.unreadable,
         }
-
-
-def whole_site(root: Path) -> Site:
-    """Assemble every lesson, drafts and scheduled ones included: readers may answer a preview."""
-    config, _ = load_config(root)
-    sources = read_sources(config)
-    options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=True, include_future=True)
-    site, _ = assemble(config, list(sources.lessons), list(sources.series), sources.assets, options)
-    return site
 
 
 def _lesson_of(letter: Letter, by_address: dict[str, list[Issue]], by_subject: dict[str, Issue]) -> Issue | None:

@@ -10,13 +10,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..render import mailto
 from ..content.config import SiteConfig
+from ..content.lesson import Poll
+from ..render import mailto
+from ..site.model import OptionResult, PollResults, Site
+from ..site.polls import results_json, results_path
 from .sources import Inbox, Letter
-from ..site.model import Poll
-from ..site.polls import OptionResult, PollResults, results_path
-from ..content.read import read_sources
-from ..site.topic_plan import planned_lessons
 
 # Reply and forward markers in the languages readers' clients use, and list tags like "[Retention]".
 _PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv|vs|tr|rif|antw|r|enc|odp|doorst)(?:\[\d+\]|\(\d+\))?\s*[:：]|\[[^\]]*\])\s*", re.IGNORECASE)
@@ -165,9 +164,9 @@ def tally(inbox: Inbox, polls: list[Poll]) -> Tally:
     return Tally(results=results, messages=len(inbox.letters) + len(inbox.skipped), not_votes=not_votes, unreadable=len(inbox.skipped))
 
 
-def site_polls(config: SiteConfig) -> list[Poll]:
-    """Every poll of the site's lessons, their own or from the topic backlog, drafts and scheduled lessons included."""
-    return [lesson.poll for lesson in planned_lessons(config, read_sources(config).lessons) if lesson.poll is not None]
+def site_polls(site: Site) -> list[Poll]:
+    """Every poll of the site's lessons, their own or from the topic backlog."""
+    return [issue.lesson.poll for issue in site.issues if issue.lesson.poll is not None]
 
 
 def write_results(config: SiteConfig, results: tuple[PollResults, ...]) -> list[Path]:
@@ -175,7 +174,7 @@ def write_results(config: SiteConfig, results: tuple[PollResults, ...]) -> list[
     written = []
     for result in results:
         path = results_path(config, result.poll)
-        data = result.to_json().encode("utf-8")
+        data = results_json(result).encode("utf-8")
         if path.is_file() and path.read_bytes() == data:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)

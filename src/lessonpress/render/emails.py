@@ -16,12 +16,12 @@ from email.utils import format_datetime, parseaddr
 
 import css_inline
 
+from ..errors import BuildFailed, SourceError
+from ..progress import Progress, silent
+from ..site.model import Issue, Site
 from . import mailto
 from .absolute import absolutize_html
-from ..errors import BuildFailed, SourceError
-from ..site.model import Issue, Site
 from .plaintext import html_to_text, wrap_text
-from ..progress import Progress, silent
 from .themes import BodyReads, make_environment
 
 CONFIG_NAME = "lessonpress.toml"

@@ -8,8 +8,8 @@ from functools import cache, partial
 
 from jinja2 import Environment
 
-from .absolute import absolutize_html
 from ..site.model import Issue, Site
+from .absolute import absolutize_html
 
 GENERATOR = "lessonpress"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ..content.config import SiteConfig
-from ..site.model import Issue, Poll
+from ..content.lesson import Poll
+from ..site.model import Issue
 
 WRITE_IN = "write-in"
 WRITE_IN_PROMPT = "My suggestion for a future lesson: "

@@ -7,12 +7,22 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Iterator
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+)
 
-from . import mailto
 from ..content.config import SiteConfig
+from ..content.lesson import Lesson
 from ..errors import SourceError, source_error
-from ..site.model import Issue, Lesson, slugify
+from ..site.model import Issue, slugify
+from . import mailto
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")

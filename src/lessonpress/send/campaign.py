@@ -17,12 +17,12 @@ from typing import NoReturn
 from urllib.parse import urlencode
 
 from ..build import prepare
-from .drip import plan_course
-from ..render.emails import Mailer, Recipient
 from ..errors import SendFailed, SourceError
-from .ledger import Ledger, LedgerRow, lesson_id, send_lock
+from ..render.emails import Mailer, Recipient
 from ..site.model import BuildOptions, Issue, Series, Site
 from .delivery import DeliveryOptions, Job, deliver_all
+from .drip import plan_course
+from .ledger import Ledger, LedgerRow, lesson_id, send_lock
 from .smtp import SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber, is_address, read_subscribers, read_suppressed
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
 from ..errors import BuildFailed
-from .ledger import Ledger, lesson_id
 from ..site.model import Issue
+from .ledger import Ledger, lesson_id
 from .smtp import Outcome, RateLimiter, SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..errors import SourceError
-from .ledger import lesson_id
 from ..site.model import Issue, Series
+from .ledger import lesson_id
 from .subscribers import Subscriber
 
 

@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..errors import SendFailed, SourceError
 from ..content.read import parse_date
+from ..errors import SendFailed, SourceError
 
 # A plain dot-atom address: stricter than RFC 5322 on purpose, so nothing odd reaches a header.
 ADDRESS = re.compile(

@@ -21,15 +21,16 @@ from jinja2 import Environment
 
 from ..build import asset_files, prepare, renderers
 from ..content.config import SiteConfig
-from ..render.emails import email_paths, render_emails
-from ..errors import BuildFailed, SourceError
-from ..site.model import BuildOptions, LinkResolver, Site
 from ..content.read import SourceReader
+from ..errors import BuildFailed, SourceError
+from ..incremental.write import check_paths
+from ..render.emails import email_paths, render_emails
 from ..render.pages import Renderer, theme_static
 from ..render.themes import make_environment, template_error
+from ..site.assemble import LinkResolver
 from ..site.backlog import BacklogReader
+from ..site.model import BuildOptions, Site
 from .watch import Change, Watcher
-from ..incremental.write import check_paths
 
 EVENTS_PATH = "/__lessonpress/events"
 KEEPALIVE_SECONDS = 15.0

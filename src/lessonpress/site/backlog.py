@@ -7,15 +7,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from ..content.config import SiteConfig
 from ..errors import BuildFailed, SourceError
-
-if TYPE_CHECKING:
-    from .model import Issue, Lesson
+from .model import Topic
 
 BACKLOG_FILE = "data/topics.yml"
 TOPIC_KEYS = ("id", "title", "description", "added", "covered_by", "write_in")
@@ -29,65 +27,9 @@ HEADER = """\
 
 
 @dataclass(frozen=True)
-class Topic:
-    """One candidate topic for a future lesson."""
-
-    id: str
-    title: str
-    added: date  # a topic joins the polls of lessons dated after this day
-    line: int  # where its entry starts in the backlog file
-    description: str = ""
-    covered_by: str = ""  # "series/slug" of a lesson that answers it; `covers:` in the lesson says the same
-    write_in: str = ""  # the reader's own words, when the topic was promoted from a write-in
-
-
-@dataclass(frozen=True)
 class Backlog:
     topics: tuple[Topic, ...]  # file order
     exists: bool  # no file means no automatic polls
-
-
-@dataclass(frozen=True)
-class TopicVotes:
-    """What one automatic poll gave a topic."""
-
-    poll: str
-    lesson: Lesson
-    choice: int
-    votes: int
-
-
-@dataclass(frozen=True)
-class TopicStatus:
-    """A topic with everything the polls and lessons say about it."""
-
-    topic: Topic
-    votes: int  # votes summed over every poll that offered it
-    history: tuple[TopicVotes, ...]  # each automatic poll that offered it, newest first
-    covered_by: tuple[Lesson, ...]  # lessons that answer it, oldest first
-
-    @property
-    def offered(self) -> int:
-        return len(self.history)
-
-    @property
-    def id(self) -> str:
-        return self.topic.id
-
-    @property
-    def title(self) -> str:
-        return self.topic.title
-
-
-@dataclass(frozen=True)
-class TopicBoard:
-    """The backlog as a build shows it: open topics, and those a published lesson answered."""
-
-    open: tuple[TopicStatus, ...] = ()  # most votes first
-    covered: tuple[tuple[TopicStatus, Issue], ...] = ()  # newest answer first
-
-    def __bool__(self) -> bool:
-        return bool(self.open or self.covered)
 
 
 def _error(line: int, message: str) -> SourceError:

@@ -1,80 +1,117 @@
-"""The frozen domain values and `assemble`, which places lessons in their series."""
+"""The site's frozen values: issues in their series, tags, poll results and the topic board. They import no feature."""
 
 from __future__ import annotations
 
-import posixpath
 import re
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from ..content.config import Author, SiteConfig
-from ..errors import SourceError
-from .polls import PollResults, results_for
-from .backlog import TopicBoard, TopicStatus
-
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-POLL_MARKER = "<!-- poll -->"
+from ..content.lesson import POLL_MARKER, Lesson, SeriesInfo
 
 
 @dataclass(frozen=True)
-class Poll:
-    """A reader-topic poll as the author wrote it."""
+class OptionResult:
+    """One choice of a poll and how many readers picked it."""
+
+    choice: int  # 1-based, as in the vote subject
+    text: str
+    votes: int
+    total: int  # all counted votes of the poll, write-ins included
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.votes / self.total) if self.total else 0
+
+    def text_bar(self, width: int = 10) -> str:
+        """Return a bar for plain text, e.g. `####------` for 40 %."""
+        filled = round(width * self.votes / self.total) if self.total else 0
+        return "#" * filled + "-" * (width - filled)
+
+
+@dataclass(frozen=True)
+class PollResults:
+    """What readers answered to one poll: counts, write-ins and when the votes came in."""
+
+    poll: str
+    question: str
+    options: tuple[OptionResult, ...]  # in the poll's order
+    write_ins: tuple[str, ...]  # oldest first, addresses removed
+    votes: int  # one per reader: each reader's latest vote
+    ballots: int  # vote mails read, before keeping only each reader's latest
+    first_vote: str  # ISO 8601, "" when no vote carried a date
+    last_vote: str
+
+    @property
+    def ranked(self) -> tuple[OptionResult, ...]:
+        """The options, most votes first; ties keep the poll's order."""
+        return tuple(sorted(self.options, key=lambda option: (-option.votes, option.choice)))
+
+    @property
+    def headline(self) -> str:
+        """Say what won, e.g. 'You voted: “Measuring time to first value” came first'."""
+        top = [option for option in self.options if option.votes and option.votes == self.ranked[0].votes]
+        if not top:
+            return "You voted"
+        quoted = [f"“{option.text}”" for option in top]
+        names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+        return f"You voted: {names} {'tied for first place' if len(top) > 1 else 'came first'}"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One candidate topic for a future lesson."""
 
     id: str
-    question: str
-    options: tuple[str, ...]
-    write_in: bool = True
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """One lesson file, parsed; knows nothing of its neighbours."""
-
-    source: str  # path relative to the site folder, posix
-    series: str
-    order: int
-    slug: str
     title: str
-    date: datetime  # always timezone-aware
-    body_html: str
-    summary: str = ""
-    teaser: str = ""
-    tags: tuple[str, ...] = ()
-    draft: bool = False
-    author: str = ""
-    preheader: str = ""
-    reply_prompt: str = ""
-    greeting: str = ""
-    poll: Poll | None = None
-    poll_results: str = ""
-    show_write_ins: bool = False
-    covers: str = ""  # id of the backlog topic this lesson answers
-    no_poll: bool = False  # `poll: false`: no poll, not even one from the topic backlog
-    links: tuple[tuple[str, int], ...] = ()  # relative links/images in the body, with their lines
-
-    @property
-    def path(self) -> str:
-        """Site path of the lesson page, e.g. `retention/why-they-stay/`."""
-        return f"{self.series}/{self.slug}/"
-
-
-@dataclass(frozen=True)
-class SeriesInfo:
-    """What a series folder and its `_index.md` say."""
-
-    slug: str
-    title: str
-    source: str = ""
+    added: date  # a topic joins the polls of lessons dated after this day
+    line: int  # where its entry starts in the backlog file
     description: str = ""
-    intro_html: str = ""
-    reply_prompt: str = ""
-    author: str = ""
-    greeting: str = ""
-    cadence_days: int = 7
+    covered_by: str = ""  # "series/slug" of a lesson that answers it; `covers:` in the lesson says the same
+    write_in: str = ""  # the reader's own words, when the topic was promoted from a write-in
+
+
+@dataclass(frozen=True)
+class TopicVotes:
+    """What one automatic poll gave a topic."""
+
+    poll: str
+    lesson: Lesson
+    choice: int
+    votes: int
+
+
+@dataclass(frozen=True)
+class TopicStatus:
+    """A topic with everything the polls and lessons say about it."""
+
+    topic: Topic
+    votes: int  # votes summed over every poll that offered it
+    history: tuple[TopicVotes, ...]  # each automatic poll that offered it, newest first
+    covered_by: tuple[Lesson, ...]  # lessons that answer it, oldest first
 
     @property
-    def path(self) -> str:
-        return f"{self.slug}/"
+    def offered(self) -> int:
+        return len(self.history)
+
+    @property
+    def id(self) -> str:
+        return self.topic.id
+
+    @property
+    def title(self) -> str:
+        return self.topic.title
+
+
+@dataclass(frozen=True)
+class TopicBoard:
+    """The backlog as a build shows it: open topics, and those a published lesson answered."""
+
+    open: tuple[TopicStatus, ...] = ()  # most votes first
+    covered: tuple[tuple[TopicStatus, Issue], ...] = ()  # newest answer first
+
+    def __bool__(self) -> bool:
+        return bool(self.open or self.covered)
 
 
 @dataclass(frozen=True)
@@ -159,194 +196,3 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "tag"
 
 
-def _is_published(lesson: Lesson, future: bool, options: BuildOptions) -> bool:
-    if lesson.draft and not options.include_drafts:
-        return False
-    return options.include_future or not future
-
-
-def _author(site_author: Author, name: str) -> Author:
-    """The site author, or a guest by name only: a guest must not inherit the site author's email, link or role."""
-    return site_author if not name or name == site_author.name else Author(name=name)
-
-
-@dataclass(frozen=True)
-class _Link:
-    """One relative link of a lesson, with its target joined to the lesson's folder."""
-
-    target: str
-    line: int
-    joined: str  # site-relative, normalised
-    fragment: str
-    to_lesson: bool
-
-
-@dataclass(frozen=True)
-class _Resolved:
-    """One lesson with its body's links resolved, and what it was resolved from."""
-
-    original: Lesson  # the lesson as parsed
-    joined: tuple[_Link, ...]
-    urls: tuple[str | None, ...]  # per link; None for one that leads nowhere
-    errors: tuple[SourceError, ...]
-    lesson: Lesson  # the original with its links resolved in its body
-
-
-def _joined_links(lesson: Lesson) -> tuple[_Link, ...]:
-    folder = posixpath.dirname(lesson.source)
-    links = []
-    for target, line in lesson.links:
-        path, _, fragment = target.partition("#")
-        links.append(_Link(target, line, posixpath.normpath(posixpath.join(folder, path)), fragment, path.endswith(".md")))
-    return tuple(links)
-
-
-class LinkResolver:
-    """Point lessons' relative links at lesson URLs and copied files, remembering each lesson's result.
-
-    The dev server keeps one across rebuilds: a body is rewritten again only when its lesson's body
-    or links change or one of its links now leads elsewhere; `build` uses a fresh one per build.
-    """
-
-    def __init__(self) -> None:
-        self._resolved: dict[str, _Resolved] = {}
-
-    def resolve(self, lesson: Lesson, by_source: dict[str, Lesson], assets: set[str], base: str) -> tuple[Lesson, tuple[SourceError, ...]]:
-        """Return the lesson with its body's links resolved, and the links that lead nowhere."""
-        done = self._resolved.get(lesson.source)
-        same_links = done is not None and done.original.links == lesson.links
-        links = done.joined if same_links else _joined_links(lesson)
-        urls = tuple(_url(link, by_source, assets, base) for link in links)
-        # Same body, same links, same URLs: the same rewritten body (string compares stop at identity).
-        if not same_links or done.urls != urls or done.original.body_html != lesson.body_html:
-            done = self._resolved[lesson.source] = _resolve(lesson, links, urls)
-        elif done.original is not lesson:  # the same body in a lesson whose other fields may have changed
-            done = self._resolved[lesson.source] = replace(done, original=lesson, lesson=_with_body(lesson, done.lesson.body_html))
-        return done.lesson, done.errors
-
-
-def _with_body(lesson: Lesson, html: str) -> Lesson:
-    # The site keeps only the resolved body: two copies of every body were most of a build's memory.
-    return lesson if html is lesson.body_html else replace(lesson, body_html=html)
-
-
-def _url(link: _Link, by_source: dict[str, Lesson], assets: set[str], base: str) -> str | None:
-    if link.to_lesson:
-        found = by_source.get(link.joined)
-        return None if found is None else base + found.path + (f"#{link.fragment}" if link.fragment else "")
-    if link.joined.startswith("lessons/") and link.joined[len("lessons/") :] in assets:
-        return base + link.joined[len("lessons/") :]
-    return None
-
-
-def _resolve(lesson: Lesson, links: tuple[_Link, ...], urls: tuple[str | None, ...]) -> _Resolved:
-    """Rewrite the body's links to their URLs; report the ones that lead nowhere."""
-    errors: list[SourceError] = []
-    replacements: dict[str, str] = {}
-    for link, url in zip(links, urls):
-        if url is not None:
-            replacements[link.target] = url
-        elif link.to_lesson:
-            errors.append(SourceError(lesson.source, link.line, f"link to a missing lesson '{link.target}': check the file name"))
-        else:
-            errors.append(SourceError(lesson.source, link.line, f"link to a missing file '{link.target}': put the file under lessons/ or fix the path"))
-    html = lesson.body_html
-    for target, url in replacements.items():
-        html = html.replace(f'href="{target}"', f'href="{url}"').replace(f'src="{target}"', f'src="{url}"')
-    return _Resolved(lesson, links, urls, tuple(errors), _with_body(lesson, html))
-
-
-def assemble(
-    config: SiteConfig,
-    lessons: list[Lesson],
-    series_infos: list[SeriesInfo],
-    assets: tuple[str, ...],
-    options: BuildOptions,
-    poll_results: dict[str, PollResults] | None = None,
-    asked: dict[str, TopicStatus] | None = None,
-    links: LinkResolver | None = None,
-) -> tuple[Site, list[SourceError]]:
-    """Place lessons in their series in course order; return the site and any problems."""
-    errors: list[SourceError] = []
-    by_source = {lesson.source: lesson for lesson in lessons}
-    asset_set = set(assets)
-    infos = {info.slug: info for info in series_infos}
-    base = config.base_path
-    links = LinkResolver() if links is None else links
-    poll_results = poll_results or {}
-    asked = asked or {}
-
-    seen_paths: dict[str, Lesson] = {}
-    for lesson in sorted(lessons, key=lambda item: item.source):
-        if lesson.path in seen_paths:
-            other = seen_paths[lesson.path]
-            errors.append(SourceError(lesson.source, 1, f"two lessons would write /{lesson.path}: this one and {other.source}; give one a different slug"))
-        else:
-            seen_paths[lesson.path] = lesson
-
-    # Grouped once and walked by index: filtering all lessons per series, slicing the course per
-    # lesson and hashing whole lessons for membership made assemble quadratic in a series' length.
-    by_series: dict[str, list[Lesson]] = {slug: [] for slug in infos}
-    for lesson in lessons:
-        course = by_series.setdefault(lesson.series, [])  # a series of drafts only still gets its page
-        if options.include_drafts or not lesson.draft:
-            course.append(lesson)
-    all_series: list[Series] = []
-    for slug in sorted(by_series):
-        info = infos.get(slug) or SeriesInfo(slug=slug, title=slug.replace("-", " ").title())
-        course = sorted(by_series[slug], key=lambda item: (item.order, item.date, item.source))
-        # Compared once per lesson: each comparison of datetimes in two zones looks up both offsets.
-        future = [lesson.date > options.now for lesson in course]
-        published = [_is_published(lesson, later, options) for lesson, later in zip(course, future)]
-        # Published lessons with their links resolved: the issues, their neighbours and the site hold these.
-        placed = list(course)
-        for index, lesson in enumerate(course):
-            if published[index]:
-                placed[index], link_errors = links.resolve(lesson, by_source, asset_set, base)
-                errors.extend(link_errors)
-        issues: list[Issue] = []
-        previous: Lesson | None = None  # the nearest earlier published lesson of the course
-        for index, lesson in enumerate(placed):
-            if not published[index]:
-                continue
-            following = placed[index + 1] if index + 1 < len(placed) else None
-            issues.append(
-                Issue(
-                    lesson=lesson,
-                    series=info,
-                    number=index + 1,
-                    count=len(course),
-                    author=_author(config.author, lesson.author or info.author),
-                    greeting=lesson.greeting or info.greeting or config.greeting,
-                    reply_prompt=lesson.reply_prompt or info.reply_prompt or config.reply_prompt,
-                    previous=previous,
-                    next=following,
-                    next_published=published[index + 1] if following else False,
-                    scheduled=future[index],
-                    results=results_for(lesson, previous, poll_results),
-                    asked=asked.get(lesson.source),
-                )
-            )
-            previous = lesson
-        upcoming = tuple(lesson for lesson, out in zip(course, published) if not out)
-        all_series.append(Series(info=info, issues=tuple(issues), upcoming=upcoming))
-
-    newest_first = tuple(
-        sorted((issue for series in all_series for issue in series.issues), key=lambda issue: (issue.lesson.date, issue.lesson.source), reverse=True)
-    )
-    # One pass over the issues: a tag's issues stay newest first, each issue once however many of its tags share a slug.
-    tag_names: dict[str, str] = {}
-    tagged: dict[str, list[Issue]] = {}
-    slug_of: dict[str, str] = {}  # a few dozen tag names over thousands of lessons: slugify each once
-    for issue in newest_first:
-        slugs: dict[str, str] = {}
-        for name in issue.lesson.tags:
-            slug = slug_of.get(name)
-            if slug is None:
-                slug = slug_of[name] = slugify(name)
-            slugs.setdefault(slug, name)
-        for slug, name in slugs.items():
-            tag_names.setdefault(slug, name)
-            tagged.setdefault(slug, []).append(issue)
-    tags = tuple(Tag(slug=slug, name=tag_names[slug], issues=tuple(tagged[slug])) for slug in sorted(tag_names))
-    return Site(config=config, series=tuple(all_series), issues=newest_first, tags=tags, assets=assets), errors

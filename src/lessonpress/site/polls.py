@@ -1,82 +1,32 @@
-"""Poll results as frozen values, and their `data/polls/<poll-id>.json` files, read and written here only."""
+"""Poll results' files, `data/polls/<poll-id>.json` files, read and written here only."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..content.config import SiteConfig
 from ..errors import SourceError
-
-if TYPE_CHECKING:
-    from .model import Lesson
+from .model import OptionResult, PollResults
 
 RESULTS_DIR = "data/polls"
 FORMAT = 1
 
 
-@dataclass(frozen=True)
-class OptionResult:
-    """One choice of a poll and how many readers picked it."""
-
-    choice: int  # 1-based, as in the vote subject
-    text: str
-    votes: int
-    total: int  # all counted votes of the poll, write-ins included
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.votes / self.total) if self.total else 0
-
-    def text_bar(self, width: int = 10) -> str:
-        """Return a bar for plain text, e.g. `####------` for 40 %."""
-        filled = round(width * self.votes / self.total) if self.total else 0
-        return "#" * filled + "-" * (width - filled)
-
-
-@dataclass(frozen=True)
-class PollResults:
-    """What readers answered to one poll: counts, write-ins and when the votes came in."""
-
-    poll: str
-    question: str
-    options: tuple[OptionResult, ...]  # in the poll's order
-    write_ins: tuple[str, ...]  # oldest first, addresses removed
-    votes: int  # one per reader: each reader's latest vote
-    ballots: int  # vote mails read, before keeping only each reader's latest
-    first_vote: str  # ISO 8601, "" when no vote carried a date
-    last_vote: str
-
-    @property
-    def ranked(self) -> tuple[OptionResult, ...]:
-        """The options, most votes first; ties keep the poll's order."""
-        return tuple(sorted(self.options, key=lambda option: (-option.votes, option.choice)))
-
-    @property
-    def headline(self) -> str:
-        """Say what won, e.g. 'You voted: “Measuring time to first value” came first'."""
-        top = [option for option in self.options if option.votes and option.votes == self.ranked[0].votes]
-        if not top:
-            return "You voted"
-        quoted = [f"“{option.text}”" for option in top]
-        names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-        return f"You voted: {names} {'tied for first place' if len(top) > 1 else 'came first'}"
-
-    def to_json(self) -> str:
-        """Serialise deterministically: the same votes always give the same bytes."""
-        data = {
-            "format": FORMAT,
-            "poll": self.poll,
-            "question": self.question,
-            "options": [{"choice": option.choice, "text": option.text, "votes": option.votes} for option in self.options],
-            "write_ins": list(self.write_ins),
-            "totals": {"votes": self.votes, "write_ins": self.votes - sum(option.votes for option in self.options), "ballots": self.ballots},
-            "first_vote": self.first_vote,
-            "last_vote": self.last_vote,
-        }
-        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+def results_json(results: PollResults) -> str:
+    """Serialise deterministically: the same votes always give the same bytes."""
+    data = {
+        "format": FORMAT,
+        "poll": results.poll,
+        "question": results.question,
+        "options": [{"choice": option.choice, "text": option.text, "votes": option.votes} for option in results.options],
+        "write_ins": list(results.write_ins),
+        "totals": {"votes": results.votes, "write_ins": results.votes - sum(option.votes for option in results.options), "ballots": results.ballots},
+        "first_vote": results.first_vote,
+        "last_vote": results.last_vote,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def results_path(config: SiteConfig, poll_id: str) -> Path:
@@ -130,12 +80,3 @@ def read_poll_results(config: SiteConfig) -> tuple[dict[str, PollResults], list[
             continue
         results[found.poll] = found
     return results, errors
-
-
-def results_for(lesson: Lesson, previous: Lesson | None, results: dict[str, PollResults]) -> PollResults | None:
-    """The results a lesson shows: those it names in `poll_results`, else those of the previous lesson's poll."""
-    if lesson.poll_results:
-        return results.get(lesson.poll_results)
-    if previous is not None and previous.poll is not None:
-        return results.get(previous.poll.id)
-    return None

@@ -19,10 +19,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..content.config import SiteConfig
-from ..errors import BuildFailed, SourceError
-from .model import Issue, Lesson, Poll
-from .polls import PollResults
-from .backlog import BACKLOG_FILE, Backlog, Topic, TopicBoard, TopicStatus, TopicVotes, read_backlog
+from ..content.lesson import Lesson, Poll
+from ..errors import SourceError
+from .backlog import BACKLOG_FILE, Backlog, read_backlog
+from .model import Issue, PollResults, Topic, TopicBoard, TopicStatus, TopicVotes
 
 _COVERS_LINE = re.compile(r"^covers\s*:")
 
@@ -159,10 +159,3 @@ def plan_topics(
     # A broken backlog entry would make every lesson that covers it an "unknown topic" too: report the cause only.
     return TopicPlan(tuple(planned), tuple(statuses), tuple(errors or coverage_errors))
 
-
-def planned_lessons(config: SiteConfig, lessons: Iterable[Lesson]) -> tuple[Lesson, ...]:
-    """The lessons with their automatic polls, for commands that need the polls only; raise on a broken backlog."""
-    plan = plan_topics(config, lessons, {})
-    if plan.errors:
-        raise BuildFailed(list(plan.errors))
-    return plan.lessons
