@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import IO, Any
 
 import click
 
@@ -29,34 +31,35 @@ def source_error(root: Path, path: Path, line: int, message: str) -> SourceError
     return SourceError(shown, line, message)
 
 
-class BuildFailed(click.ClickException):
-    """A build stopped by source errors; click prints it without a traceback."""
+class Stopped(click.ClickException):
+    """A command stopped by problems it can name: each as `path:line: message`, then one line on what became of the user's files.
+
+    click prints it on stderr without a traceback or its own "Error:" prefix, and exits with 1.
+    """
 
     exit_code = 1
 
-    def __init__(self, errors: list[SourceError] | tuple[SourceError, ...], warnings: list[SourceError] | tuple[SourceError, ...] = ()) -> None:
-        self.errors = tuple(sorted(errors))
-        count = len(self.errors)
+    def __init__(self, errors: Iterable[SourceError], closing: str, warnings: Iterable[SourceError] = ()) -> None:
+        self.errors = tuple(errors)
         # Warnings may explain an error (a misspelt key behind a missing one), so they are shown, but not counted.
         lines = [str(replace(warning, message=f"warning: {warning.message}")) for warning in sorted(warnings)]
-        lines += [str(error) for error in self.errors]
-        lines.append(f"build failed: {count} error{'s' if count != 1 else ''}; output/ was left as it was")
-        super().__init__("\n".join(lines))
+        super().__init__("\n".join([*lines, *(str(error) for error in self.errors), closing]))
 
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+    def show(self, file: IO[Any] | None = None) -> None:
         click.echo(self.format_message(), err=True, file=file)
 
 
-class SendFailed(click.ClickException):
+class BuildFailed(Stopped):
+    """A build stopped by source errors."""
+
+    def __init__(self, errors: Iterable[SourceError], warnings: Iterable[SourceError] = ()) -> None:
+        found = sorted(errors)
+        count = len(found)
+        super().__init__(found, f"build failed: {count} error{'s' if count != 1 else ''}; output/ was left as it was", warnings)
+
+
+class SendFailed(Stopped):
     """A send refused before a message went out: bad settings, subscriber list or lesson."""
 
-    exit_code = 1
-
-    def __init__(self, errors: list[SourceError] | tuple[SourceError, ...]) -> None:
-        self.errors = tuple(sorted(errors))
-        lines = [str(error) for error in self.errors]
-        lines.append("send stopped: fix the problem above and run the same command again")
-        super().__init__("\n".join(lines))
-
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(self.format_message(), err=True, file=file)
+    def __init__(self, errors: Iterable[SourceError]) -> None:
+        super().__init__(sorted(errors), "send stopped: fix the problem above and run the same command again")

@@ -9,11 +9,9 @@ import unicodedata
 from datetime import date
 from pathlib import Path
 
-import click
-
 from .content.config import CONFIG_NAME
 from .content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
-from .errors import SourceError
+from .errors import SourceError, Stopped
 from .site.model import slugify
 
 FIRST_SERIES = "first-course"
@@ -97,17 +95,11 @@ Q: A question for the reader to answer about their own work.
 """
 
 
-class ScaffoldRefused(click.ClickException):
-    """`init` or `new` would overwrite or guess; click prints the reasons without a traceback."""
-
-    exit_code = 1
+class ScaffoldRefused(Stopped):
+    """`init` or `new` would overwrite or guess."""
 
     def __init__(self, errors: list[SourceError]) -> None:
-        self.errors = tuple(errors)
-        super().__init__("\n".join(str(error) for error in errors) + "\nnothing was written")
-
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(self.format_message(), err=True, file=file)
+        super().__init__(errors, "nothing was written")
 
 
 def _yaml_text(value: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..content.config import SiteConfig
-from ..errors import SourceError
+from ..errors import SourceError, Stopped
 from ..site.backlog import BACKLOG_FILE, TOPIC_ID, append_topic, new_topic_id
 from ..site.load import load_site
 from ..site.model import BuildOptions, PollResults, Topic, TopicStatus
@@ -27,14 +27,11 @@ def _load(root: Path) -> tuple[SiteConfig, TopicPlan, Mapping[str, PollResults]]
     return loaded.site.config, loaded.plan, loaded.results
 
 
-class Refused(click.ClickException):
-    """A topics command that changed nothing, with the problem as `path:line: message`."""
+class Refused(Stopped):
+    """A topics command that changed nothing."""
 
     def __init__(self, error: SourceError) -> None:
-        super().__init__(f"{error}\nnothing was changed")
-
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(self.format_message(), err=True, file=file)
+        super().__init__([error], "nothing was changed")
 
 
 def _plural(count: int, word: str) -> str:
