@@ -1,4 +1,4 @@
-"""The hostile-input harness (import it as `harness`): run the real command line in a child process with a time bound.
+"""The hostile-input harness: run the real command line in a child process with a time bound.
 
 Every hostile test asserts what a user would notice: the exit status, a clear message naming
 the file, no Python traceback, no hang, and (where it matters) that output and state files
