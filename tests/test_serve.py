@@ -146,12 +146,14 @@ def test_a_broken_lesson_shows_the_overlay_and_fixing_it_clears_it(server: DevSe
     lesson.write_text(original.replace("date: 2026-01-14T07:30:00", "date: <the fourteenth>"), encoding="utf-8")
     eventually(lambda: "Build failed" in fetch(page)[2], "the error overlay is shown")
     status, _, body = fetch(server.url)
-    assert status == 200 and re.search(r"Build failed: \d+ errors?<", body)
+    assert status == 500 and re.search(r"Build failed: \d+ errors?<", body)
     assert re.search(r"lessons/retention/02-the-first-ninety-days\.md:3: cannot read date &#x27;&lt;the fourteenth&gt;&#x27;", body)
     assert "data-lessonpress-reload" in body
-    # The server is still up and keeps the last good build for everything that is not a page.
-    assert fetch(server.url + "static/style.css")[0] == 200
-    assert "The First Ninety Days" in fetch(server.url + "feed.xml")[2]
+    # Feeds and files say the build failed, in plain text, rather than pass off the last good build as current.
+    for path in ("feed.xml", "static/style.css", "email/retention/the-first-ninety-days.txt"):
+        status, headers, body = fetch(server.url + path)
+        assert status == 500 and headers["Content-Type"].startswith("text/plain"), path
+        assert "02-the-first-ninety-days.md:3: cannot read date '<the fourteenth>'" in body, path
 
     lesson.write_text(original.replace("Good news first", "Fixed news first"), encoding="utf-8")
     eventually(lambda: "Fixed news first" in fetch(page)[2], "fixing the lesson clears the overlay")

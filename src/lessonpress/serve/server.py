@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
 import mimetypes
 import posixpath
 import secrets
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +36,11 @@ from .watch import Change, Watcher
 
 EVENTS_PATH = "/__lessonpress/events"
 KEEPALIVE_SECONDS = 15.0
+# A client that sends nothing for this long is dropped: a slow or stuck one must not hold a thread for ever.
+REQUEST_TIMEOUT_SECONDS = 30.0
+# Host names that always mean this machine; IP addresses are accepted too (DNS rebinding needs a name).
+OWN_HOSTS = frozenset({"localhost"})
+PLAIN_TEXT = "text/plain; charset=utf-8"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -93,6 +100,8 @@ class Snapshot:
     seconds: float = 0.0
     change: Change | None = None
     environment: Environment | None = field(default=None, compare=False)
+    failed: tuple[str, ...] = ()  # output paths that raised when rendered: retried by the next build
+    late: bool = False  # the errors grew when a file failed on request, after the build itself went through
 
 
 class LiveSite:
@@ -160,22 +169,53 @@ class LiveSite:
             errors = failure.errors
         except Exception as error:  # noqa: BLE001 - the server must outlive any one bad build
             errors = (self.describe(error),)
+        built = Snapshot(previous.number, files, base, site, errors, warnings, 0.0, change, env)
+        # Files that failed on request are rendered again by the next good build: the terminal must hear whether the fix worked.
+        built = replace(built, failed=previous.failed) if errors else self._retry(built, previous.failed)
         # A save that changes no output (a touch, an undo) keeps the build number: no reload. Every page is
         # rendered from the Site, the templates and the copied files, so equal ones render the same bytes.
         same = (
-            previous.number > 0 and errors == previous.errors and site == previous.site and env is previous.environment
+            previous.number > 0 and built.errors == previous.errors and site == previous.site and env is previous.environment
             and isinstance(files, Output) and isinstance(previous.files, Output) and files.copied == previous.files.copied
         )
         with self._changed:
             number = previous.number if same else previous.number + 1
-            self._snapshot = Snapshot(number, files, base, site, errors, warnings, time.perf_counter() - started, change, env)
+            snapshot = self._snapshot = replace(built, number=number, seconds=time.perf_counter() - started)
             self._changed.notify_all()
-        self._report(self._snapshot)
-        return self._snapshot
+        self._report(snapshot)
+        return snapshot
 
-    def describe(self, error: Exception) -> SourceError:
-        """Say what went wrong in a build or in rendering one of its pages."""
-        return template_error(self.root, error) or SourceError("lessonpress", 0, f"the build crashed ({type(error).__name__}: {error}); fix the last change or report this as a bug")
+    def _retry(self, snapshot: Snapshot, keys: tuple[str, ...]) -> Snapshot:
+        """Render the given files of a new build; each that still fails becomes one of its errors."""
+        for key in keys:
+            try:
+                render_file(snapshot, key)
+            except Exception as error:  # noqa: BLE001 - a template's runtime error is the build's error
+                snapshot = replace(snapshot, errors=(*snapshot.errors, self.describe(error, key)), failed=(*snapshot.failed, key))
+        return snapshot
+
+    def render_failed(self, seen: Snapshot, key: str, error: Exception) -> Snapshot:
+        """Count a file that fails to render as an error of its build; report it once and reload open pages."""
+        problem = self.describe(error, key)
+        with self._changed:
+            current = self._snapshot
+            if current.files is not seen.files or key in current.failed:
+                # A newer build is in place, or this failure is known: answer this request, say nothing new.
+                return current if key in current.failed else replace(seen, errors=(*seen.errors, problem))
+            snapshot = self._snapshot = replace(
+                current, number=current.number + 1, errors=(*current.errors, problem), failed=(*current.failed, key), late=True,
+            )
+            self._changed.notify_all()
+        self._report(snapshot)
+        return snapshot
+
+    def describe(self, error: Exception, key: str = "") -> SourceError:
+        """Say what went wrong in a build, or in rendering its file `key`."""
+        known = template_error(self.root, error)
+        if known is not None:
+            return known
+        what = "cannot be rendered" if key else "the build crashed"
+        return SourceError(key or "lessonpress", 0, f"{what} ({type(error).__name__}: {error}); fix the last change or report this as a bug")
 
     def wait_newer(self, seen: int, timeout: float) -> Snapshot | None:
         """Block until a build newer than `seen` is in place; None on timeout or close."""
@@ -225,11 +265,18 @@ def overlay_page(errors: tuple[SourceError, ...]) -> bytes:
 main{{max-width:60rem;margin:3rem auto;padding:0 1rem}}h1{{color:#a40000}}
 li{{margin:.5rem 0}}code{{white-space:pre-wrap;font-size:.95rem}}</style></head>
 <body><main id="lessonpress-errors"><h1>Build failed: {count} error{"s" if count != 1 else ""}</h1>
-<p>The last good build is kept for feeds and files. Fix the {"files" if count != 1 else "file"} below and save; this page reloads by itself.</p>
+<p>Feeds and files answer with an error too until the site builds again. Fix the {"files" if count != 1 else "file"} below and save; this page reloads by itself.</p>
 <ol>
 {items}
 </ol></main></body></html>
 """.encode("utf-8")
+
+
+def error_text(errors: tuple[SourceError, ...]) -> bytes:
+    """The plain-text answer for a feed, an email or any other file while the latest build has errors."""
+    count = len(errors)
+    lines = [f"Build failed: {count} error{'s' if count != 1 else ''}; fix the source and save, then ask again.", *map(str, errors)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def content_type(path: str) -> str:
@@ -241,64 +288,133 @@ def content_type(path: str) -> str:
     return CONTENT_TYPES.get(extension) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def make_handler(live: LiveSite) -> type[BaseHTTPRequestHandler]:
-    """Return a request handler class bound to one live site."""
+def is_page(path: str) -> bool:
+    """Whether a URL path or output key asks for HTML: a folder, a name without extension, or `.html`."""
+    return posixpath.splitext(posixpath.basename(path))[1].lower() in ("", ".html", ".htm")
+
+
+def split_target(target: str) -> tuple[str, str, str]:
+    """The (host, path, query) of a request line's target, `/path?query` or an absolute `http://host/path?query`."""
+    # Only the absolute form names a host: `//name/x` is a path, as a browser sends it for http://localhost//name/x.
+    if target.startswith("/"):
+        path, _, query = target.partition("#")[0].partition("?")
+        return "", path, query
+    parts = urlsplit(target)
+    return parts.netloc, parts.path, parts.query
+
+
+def host_name(header: str) -> str | None:
+    """The name in a `Host` value, in lower case without port or IPv6 brackets; None when it is malformed."""
+    text = header.strip().lower()
+    if text.startswith("["):
+        name, bracket, rest = text[1:].partition("]")
+        port_ok = rest == "" or (rest.startswith(":") and rest[1:].isdigit())
+        return name if bracket and port_ok else None
+    name, colon, port = text.partition(":")
+    return name.removesuffix(".") if name and (not colon or port.isdigit()) else None
+
+
+def host_allowed(header: str, allowed: frozenset[str]) -> bool:
+    """Whether a `Host` names this server: localhost, any IP address (DNS rebinding needs a name), or an allowed name."""
+    name = host_name(header)
+    if name is None:
+        return False
+    if name in OWN_HOSTS or name in allowed:
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def make_handler(live: LiveSite, allowed_hosts: frozenset[str] = frozenset()) -> type[BaseHTTPRequestHandler]:
+    """Return a request handler class bound to one live site, answering to its own host names and `allowed_hosts`."""
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "lessonpress"
         protocol_version = "HTTP/1.1"
+        timeout = REQUEST_TIMEOUT_SECONDS
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
             """Keep the terminal for build reports; requests are not logged."""
 
         def do_HEAD(self) -> None:  # noqa: N802 - the stdlib's name
-            self._respond(send_body=False)
+            if self._host_ok(send_body=False):
+                self._respond(send_body=False)
 
         def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            if urlsplit(self.path).path == EVENTS_PATH:
+            if not self._host_ok(send_body=True):
+                return
+            if split_target(self.path)[1] == EVENTS_PATH:
                 self._events()
             else:
                 self._respond(send_body=True)
 
+        def _host_ok(self, send_body: bool) -> bool:
+            """Refuse a request for another host name: through DNS rebinding, any web page could read the drafts."""
+            hosts = self.headers.get_all("Host") or []
+            # An absolute URL in the request line names the host instead of the header (RFC 9112, 3.2.2).
+            target = split_target(self.path)[0]
+            named = [*hosts, *([target] if target else [])]
+            if len(hosts) > 1:
+                self._send(400, PLAIN_TEXT, b"more than one Host header\n", send_body)
+            elif not all(host_allowed(name, allowed_hosts) for name in named):
+                message = (
+                    "lessonpress serve answers only to localhost, IP addresses and the names given with --allow-host;"
+                    " to open the preview by this name, restart it with --allow-host NAME\n"
+                )
+                self._send(403, PLAIN_TEXT, message.encode(), send_body)
+            else:
+                return True
+            return False
+
         def _respond(self, send_body: bool) -> None:
             snapshot = live.snapshot
-            path = unquote(urlsplit(self.path).path)
-            segments = path.split("/")
-            if "\x00" in path or "\\" in path or ".." in segments or not path.startswith("/"):
-                self._send(400, "text/plain; charset=utf-8", b"bad path\n", send_body)
+            path = unquote(split_target(self.path)[1])
+            if "\x00" in path or "\\" in path or ".." in path.split("/") or not path.startswith("/"):
+                self._send(400, PLAIN_TEXT, b"bad path\n", send_body)
                 return
-            try:
-                key, body, location = _lookup(snapshot, path)
-                missing = snapshot.files.get("404.html", NOT_FOUND) if key is None or body is None else NOT_FOUND
-            except Exception as error:  # noqa: BLE001 - pages render on request: a template's runtime error shows here
-                snapshot = replace(snapshot, errors=(live.describe(error),))
-                key, body, location, missing = None, None, None, NOT_FOUND
+            key, location = _resolve(snapshot, path)
             if location:
                 self.send_response(301)
                 self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            is_page = key is None or key.endswith(".html")
+            snapshot, body = self._render(snapshot, key) if key is not None else (snapshot, None)
+            snapshot, missing = self._render(snapshot, "404.html") if body is None else (snapshot, None)
             script = reload_script(snapshot, live.server_id)
-            if snapshot.errors and is_page:
-                self._send(200, CONTENT_TYPES[".html"], inject(overlay_page(snapshot.errors), script), send_body)
-            elif key is None or body is None:
-                self._send(404, CONTENT_TYPES[".html"], inject(missing, script), send_body)
+            if snapshot.errors and is_page(key or path):
+                self._send(500, CONTENT_TYPES[".html"], inject(overlay_page(snapshot.errors), script), send_body)
+            elif snapshot.errors:
+                self._send(500, PLAIN_TEXT, error_text(snapshot.errors), send_body)
+            elif body is None:
+                self._send(404, CONTENT_TYPES[".html"], inject(missing or NOT_FOUND, script), send_body)
             else:
-                self._send(200, content_type(key), inject(body, script) if is_page else body, send_body)
+                self._send(200, content_type(key), inject(body, script) if is_page(key) else body, send_body)
+
+        def _render(self, snapshot: Snapshot, key: str) -> tuple[Snapshot, bytes | None]:
+            """A file of the snapshot's build, or None; a file that fails to render fails the build."""
+            if snapshot.errors:
+                return snapshot, None
+            try:
+                return snapshot, render_file(snapshot, key)
+            except Exception as error:  # noqa: BLE001 - pages render on request: a template's runtime error shows here
+                return live.render_failed(snapshot, key, error), None
 
         def _send(self, status: int, kind: str, body: bytes, send_body: bool) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
             self.end_headers()
             if send_body:
                 self.wfile.write(body)
 
         def _events(self) -> None:
-            query = parse_qs(urlsplit(self.path).query)
+            query = parse_qs(split_target(self.path)[2])
             seen = _int(query.get("build", ["0"])[0])
             if query.get("server", [""])[0] != live.server_id:
                 seen = 0  # the page came from another server run: anything we have is newer
@@ -320,8 +436,8 @@ def make_handler(live: LiveSite) -> type[BaseHTTPRequestHandler]:
                         data = json.dumps({"build": seen, "ok": not snapshot.errors})
                         self.wfile.write(f"event: reload\ndata: {data}\n\n".encode())
                     self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                return  # the page went away
+            except OSError:
+                return  # the page went away, or stopped reading for longer than the timeout
 
     return Handler
 
@@ -330,20 +446,25 @@ def _int(text: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def _lookup(snapshot: Snapshot, path: str) -> tuple[str | None, bytes | None, str | None]:
-    """Map a URL path to (output key or None for a miss, its bytes, redirect location or None)."""
+def _resolve(snapshot: Snapshot, path: str) -> tuple[str | None, str | None]:
+    """Map a URL path to (its output key or None, a redirect location or None); nothing is rendered."""
     base = snapshot.base_path
     if not path.startswith(base):
-        return (None, None, base) if path == "/" else (None, None, None)
+        return (None, base) if path == "/" else (None, None)
     relative = path[len(base):]
     key = relative + "index.html" if relative == "" or relative.endswith("/") else relative
+    if key not in snapshot.files and relative + "/index.html" in snapshot.files:
+        return None, path + "/"
+    return key, None
+
+
+def render_file(snapshot: Snapshot, key: str) -> bytes | None:
+    """A file of the snapshot's build, rendered if it has not been; an email is rendered each time; None if there is none."""
     if key in snapshot.files:
-        return key, snapshot.files[key], None
-    if relative + "/index.html" in snapshot.files:
-        return None, None, path + "/"
+        return snapshot.files[key]
     if key.startswith("email/") and snapshot.site is not None:
-        return key, email_file(snapshot.site, key), None
-    return None, None, None
+        return email_file(snapshot.site, key)
+    return None
 
 
 def email_file(site: Site, key: str) -> bytes | None:
@@ -355,14 +476,27 @@ def email_file(site: Site, key: str) -> bytes | None:
     return None
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A threaded server that takes a client hanging up as routine, and any other failure as one line, not a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            return  # the client went away or timed out mid-answer: the others are served as before
+        sys.stderr.write(f"lessonpress serve: a request from {client_address[0]} failed ({type(error).__name__}: {error}); still serving\n")
+
+
 class DevServer:
     """Bind, build once, then serve and rebuild on change until stopped."""
 
     def __init__(self, root: Path, *, host: str = "127.0.0.1", port: int = 8000, poll: bool = False,
-                 report: Callable[[Snapshot], None] = lambda snapshot: None) -> None:
+                 allow_hosts: Iterable[str] = (), report: Callable[[Snapshot], None] = lambda snapshot: None) -> None:
         self.live = LiveSite(root, report)
-        self.httpd = ThreadingHTTPServer((host, port), make_handler(self.live))
-        self.httpd.daemon_threads = True
+        # The name it was told to listen on is its own, whatever it is.
+        allowed = frozenset(name.lower() for name in (host, *allow_hosts))
+        self.httpd = QuietServer((host, port), make_handler(self.live, allowed))
         # Watch before the first build, so a save during it is not lost.
         self.watcher = Watcher(root, self.live.rebuild, poll=poll)
         self.watcher.start()
