@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_tally import example_site
 
 from lessonpress.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
 LESSON = "lessons/retention/02-the-first-ninety-days.md"
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    root.mkdir()
-    shutil.copy(REPO / "lessonpress.toml", root / "lessonpress.toml")
-    shutil.copytree(REPO / "lessons", root / "lessons")
-    return root
+    return example_site(tmp_path)
 
 
 def check(root: Path, *args: str) -> tuple[int, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import re
-import shutil
 from dataclasses import replace
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_example_lessons
 
 from lessonpress.build import BuildResult, build
 from lessonpress.cli import main
@@ -32,7 +32,7 @@ def copy_site(tmp_path: Path, extra_config: str = "") -> Path:
     """Copy the example site into tmp_path, optionally appending TOML to its config."""
     root = tmp_path / "site"
     root.mkdir()
-    shutil.copytree(REPO / "lessons", root / "lessons")
+    copy_example_lessons(root)
     config = (REPO / "lessonpress.toml").read_text(encoding="utf-8")
     (root / "lessonpress.toml").write_text(config + extra_config, encoding="utf-8")
     return root

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import random
 import re
-import shutil
 import string
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -15,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import copy_example_lessons
 
 from lessonpress.build import BuildResult, build
 from lessonpress.errors import BuildFailed
@@ -30,7 +30,6 @@ from lessonpress.render.emails import (
 )
 from lessonpress.site.model import BuildOptions
 
-REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
 TOKEN_URL = "https://retention.example.org/unsubscribe?email=ana%40example.com&token=" + "0123456789abcdef" * 4
 
@@ -39,8 +38,7 @@ TOKEN_URL = "https://retention.example.org/unsubscribe?email=ana%40example.com&t
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     root = tmp_path_factory.mktemp("example") / "site"
     root.mkdir()
-    shutil.copytree(REPO / "lessons", root / "lessons")
-    shutil.copy(REPO / "lessonpress.toml", root / "lessonpress.toml")
+    copy_example_lessons(root)
     return build(root, BuildOptions(now=NOW), output=root / "output")
 
 

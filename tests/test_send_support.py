@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import shutil
 import socket
 import threading
 from collections import Counter
@@ -17,11 +16,11 @@ from email.policy import default
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from conftest import copy_example_lessons
 
 from lessonpress.send.campaign import SendReport, SendRequest, send
 from lessonpress.send.smtp import SmtpSettings
 
-REPO = Path(__file__).resolve().parents[1]
 LESSON = "retention/why-customers-leave"
 SECRET = "test-secret-not-for-production"
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
@@ -75,8 +74,7 @@ def make_site(tmp_path: Path) -> Path:
     """Copy the example site (config and lessons) into tmp_path."""
     root = tmp_path / "site"
     root.mkdir()
-    shutil.copy(REPO / "lessonpress.toml", root / "lessonpress.toml")
-    shutil.copytree(REPO / "lessons", root / "lessons")
+    copy_example_lessons(root)
     return root
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,10 +16,10 @@ from urllib.error import HTTPError
 from urllib.request import urlopen
 
 import pytest
+from conftest import copy_example_lessons
 
 from lessonpress.serve.server import DevServer
 
-REPO = Path(__file__).resolve().parents[1]
 LESSON = "lessons/retention/02-the-first-ninety-days.md"
 PAGE = "/retention/the-first-ninety-days/"
 DEADLINE = 30.0
@@ -29,8 +28,7 @@ DEADLINE = 30.0
 def copy_example_site(target: Path) -> Path:
     """Copy the repository's example site (config and lessons only) into `target`."""
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "lessonpress.toml", target / "lessonpress.toml")
-    shutil.copytree(REPO / "lessons", target / "lessons")
+    copy_example_lessons(target)
     return target
 
 

@@ -6,7 +6,6 @@ import base64
 import json
 import mailbox
 import re
-import shutil
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -15,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_example_lessons
 
 from lessonpress.build import build
 from lessonpress.cli import main
@@ -32,8 +32,7 @@ def example_site(tmp_path: Path) -> Path:
     """Copy the repo's example site (config and lessons only, no poll data) into tmp_path."""
     root = tmp_path / "site"
     root.mkdir()
-    shutil.copy(REPO / "lessonpress.toml", root)
-    shutil.copytree(REPO / "lessons", root / "lessons")
+    copy_example_lessons(root)
     return root
 
 

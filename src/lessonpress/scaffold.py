@@ -15,6 +15,8 @@ from .errors import SourceError, Stopped
 from .site.model import slugify
 
 FIRST_SERIES = "first-course"
+# A slug names a file and a URL folder: file names stop at 255 bytes, and a long URL is read by no one.
+MAX_SLUG = 60
 THEME_README = "themes/default/README.md"
 
 _CONFIG = """\
@@ -130,9 +132,13 @@ def init_site(target: Path, today: date, title: str = "") -> list[Path]:
 
 
 def lesson_slug(title: str) -> str:
-    """Return the file slug for a title: accents dropped, lowercase words joined by hyphens."""
+    """Return the file slug for a title: accents dropped, lowercase words joined by hyphens, cut after a whole word."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return slugify(ascii_title) if re.search(r"[A-Za-z0-9]", ascii_title) else ""
+    slug = slugify(ascii_title) if re.search(r"[A-Za-z0-9]", ascii_title) else ""
+    if len(slug) <= MAX_SLUG:
+        return slug
+    cut = slug[: MAX_SLUG + 1].rsplit("-", 1)[0]
+    return cut if "-" in slug[: MAX_SLUG + 1] else slug[:MAX_SLUG]
 
 
 def _series_folder(root: Path, series: str) -> Path:

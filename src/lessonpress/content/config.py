@@ -8,12 +8,17 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import BuildFailed, SourceError
+from .frontmatter import control_character
 
 CONFIG_NAME = "lessonpress.toml"
+CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+# What a URI may hold as is (RFC 3986 reserved and unreserved characters, and '%' already encoded):
+# only other characters, such as the letters of a tag in Greek, are percent-encoded.
+URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,8 @@ class SiteConfig:
         return urlsplit(self.url).hostname or "localhost"
 
     def absolute(self, site_path: str) -> str:
-        """Turn a site path like `retention/why/` into an absolute URL."""
-        return self.url.rstrip("/") + "/" + site_path.lstrip("/")
+        """Turn a site path like `retention/why/` into an absolute URL, ASCII only (feeds and sitemaps want URIs)."""
+        return self.url.rstrip("/") + "/" + quote(site_path.lstrip("/"), safe=URI_SAFE)
 
     @property
     def lessons_dir(self) -> Path:
@@ -143,9 +148,52 @@ def _line_of(text: str, section: str, key: str | None = None) -> int:
     return 1
 
 
+# Keys holding a URL, with the schemes each may use: a `javascript:` or `data:` URL in an email or a page runs or shows whatever it holds.
+_URL_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("site", "url"): ("http", "https"),
+    ("author", "url"): ("http", "https"),
+    ("email", "unsubscribe_url"): ("http", "https", "mailto"),
+    ("polls", "endpoint"): ("http", "https"),
+}
+# A theme is a folder name under themes/: no path, so no file from outside the site can be copied into it.
+THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def url_problem(url: str, schemes: tuple[str, ...]) -> str:
+    """Return what is wrong with an absolute URL that must use one of `schemes`, or '' when nothing is."""
+    kinds = " or ".join(["http(s)"] * ("https" in schemes) + ["mailto:"] * ("mailto" in schemes))
+    wrong = f"must be an absolute {kinds} URL like https://example.org, not '{url}'"
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError:  # an unclosed '[' or a bad port
+        return wrong
+    scheme = parts.scheme.lower()
+    if scheme not in schemes or scheme in ("http", "https") and not host:
+        return wrong
+    if CONTROL_OR_SPACE.search(url):
+        return "holds a space or a control character: percent-encode it (%20) or remove it"
+    if scheme == "mailto" and "@" not in parts.path:
+        return "needs an address, like mailto:unsubscribe@example.org"
+    return ""
+
+
 def _did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _value_problems(text: str, section: str, key: str, value: object) -> list[SourceError]:
+    """Check one setting's text: no control characters anywhere, and a URL key holds a URL of an allowed scheme."""
+    if not isinstance(value, str):
+        return []
+    line = _line_of(text, section, key)
+    schemes = _URL_KEYS.get((section, key))
+    if schemes is not None and value.strip():
+        problem = url_problem(value.strip(), schemes)
+        return [SourceError(CONFIG_NAME, line, f"[{section}] {key} {problem}")] if problem else []
+    found = control_character(value)
+    return [SourceError(CONFIG_NAME, line, f"[{section}] {key} {found[1]} (a TOML escape like \\u001b makes one)")] if found else []
 
 
 def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
@@ -157,6 +205,10 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
         raise BuildFailed([SourceError(CONFIG_NAME, 0, f"not found in {root}: run lessonpress in a site folder, or create one with 'lessonpress init DIR'")]) from None
     except UnicodeDecodeError:
         raise BuildFailed([SourceError(CONFIG_NAME, 1, "is not valid UTF-8: save it as UTF-8")]) from None
+    except IsADirectoryError:
+        raise BuildFailed([SourceError(CONFIG_NAME, 0, f"is a folder in {root}, not a file: remove it and create the settings file (see 'lessonpress init')")]) from None
+    except OSError as error:
+        raise BuildFailed([SourceError(CONFIG_NAME, 0, f"cannot be read ({error.strerror}): check that it is a readable file")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -185,14 +237,15 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
                 errors.append(SourceError(CONFIG_NAME, _line_of(text, section, key), f"[{section}] {key} must be {wanted}"))
                 continue
             sections[section][field_name] = value.strip() if isinstance(value, str) else value
+            errors.extend(_value_problems(text, section, key, value))
 
     site = sections["site"]
     for required in ("title", "url"):
         if not site.get(required):
             errors.append(SourceError(CONFIG_NAME, _line_of(text, "site"), f"[site] {required} is required: add {required} = \"…\""))
-    url = site.get("url", "")
-    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
-        errors.append(SourceError(CONFIG_NAME, _line_of(text, "site", "url"), f"[site] url must be an absolute http(s) URL like https://example.org, not '{url}'"))
+    theme = site.get("theme", "default")
+    if not THEME_NAME.fullmatch(theme) or theme in ("..", "."):
+        errors.append(SourceError(CONFIG_NAME, _line_of(text, "site", "theme"), f"[site] theme '{theme}' must be a folder name under themes/ (letters, digits, '-', '_', '.'), not a path; \"default\" is the built-in theme"))
     timezone = site.get("timezone", "UTC")
     try:
         ZoneInfo(timezone)
@@ -203,6 +256,8 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
     endpoint = sections["polls"].get("endpoint", "")
     if endpoint and ("{poll}" not in endpoint or "{choice}" not in endpoint):
         errors.append(SourceError(CONFIG_NAME, _line_of(text, "polls", "endpoint"), "[polls] endpoint must contain both {poll} and {choice}"))
+    if sections["email"].get("size_budget_kb", 100) < 1:
+        errors.append(SourceError(CONFIG_NAME, _line_of(text, "email", "size_budget_kb"), "[email] size_budget_kb must be at least 1 (kilobytes; Gmail clips at about 102)"))
     if not 0 <= sections["polls"].get("auto_topics", 3) <= 6:
         errors.append(SourceError(CONFIG_NAME, _line_of(text, "polls", "auto_topics"), "[polls] auto_topics must be 0 (no automatic polls) to 6"))
     if errors:

@@ -20,12 +20,7 @@ from ..progress import Counted, Progress, silent
 from ..workers import usable_cpus
 from .cache import CacheStats, ParseCache, Parsed, entry_key, parser_fingerprint
 from .config import SiteConfig
-from .frontmatter import (
-    FrontMatter,
-    FrontMatterError,
-    decode_source,
-    split_front_matter,
-)
+from .frontmatter import LINE_BREAK, FrontMatter, FrontMatterError, control_character, decode_source, split_front_matter
 from .lesson import SLUG_PATTERN, Lesson, Poll, SeriesInfo
 from .markdown import convert, make_markdown
 
@@ -67,14 +62,43 @@ def _unknown_keys(source: str, front: FrontMatter, known: tuple[str, ...]) -> li
     return warnings
 
 
+def _checked(value: str, key: str, line: int, source: str, errors: list[SourceError]) -> str:
+    """Return text read from a field, reporting a control character in it (no page, feed or email could hold it)."""
+    found = control_character(value)
+    if found is not None:
+        errors.append(SourceError(source, line, f"'{key}' {found[1]}; in YAML look for an escape like \\e or \\x07 in double quotes"))
+    return value
+
+
 def _text(front: FrontMatter, key: str, source: str, errors: list[SourceError]) -> str:
     value = front.values.get(key, "")
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
-        errors.append(SourceError(source, front.line_of(key), f"'{key}' must be text, not a {'list' if isinstance(value, list) else 'mapping'}"))
+    # A number reads as the text it was written as; true/false, dates, lists and mappings were not meant as text.
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        errors.append(SourceError(source, front.line_of(key), f"'{key}' must be text, not {_kind(value)}: put it in quotes, e.g. {key}: \"…\""))
         return ""
-    return str(value).strip()
+    return _checked(str(value).strip(), key, front.line_of(key), source, errors)
+
+
+def _kind(value: Any) -> str:
+    """Name what YAML read a value as, in the words of an author."""
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}' (YAML reads yes/no/true/false/on/off as a truth value)"
+    if isinstance(value, (date, datetime)):
+        return "a date"
+    return "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
+def _body_problem(source: str, front: FrontMatter) -> list[SourceError]:
+    """Report a control character in the Markdown body, at its line."""
+    found = control_character(front.body)
+    return [] if found is None else [SourceError(source, front.body_line + found[0], found[1])]
+
+
+def _front_problems(source: str, front: FrontMatter) -> list[SourceError]:
+    """The problems the front matter reader found in YAML it could read (duplicate keys), and the body's."""
+    return [SourceError(source, line, message) for line, message in front.problems] + _body_problem(source, front)
 
 
 def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
@@ -106,7 +130,7 @@ def _poll(front: FrontMatter, source: str, default_id: str, default_question: st
         if key not in POLL_KEYS:
             errors.append(SourceError(source, lines.get(str(key), line), f"unknown poll field '{key}': use question, options, write_in or id"))
     options = value.get("options")
-    if not isinstance(options, list) or not all(isinstance(option, (str, int, float)) and str(option).strip() for option in options):
+    if not isinstance(options, list) or not all(isinstance(option, (str, int, float)) and not isinstance(option, bool) and str(option).strip() for option in options):
         errors.append(SourceError(source, lines.get("options", line), "poll 'options' must be a list of 2 to 6 non-empty choices"))
         return None
     if not 2 <= len(options) <= 6:
@@ -121,7 +145,11 @@ def _poll(front: FrontMatter, source: str, default_id: str, default_question: st
         errors.append(SourceError(source, lines.get("write_in", line), "poll 'write_in' must be true or false"))
         return None
     question = value.get("question") or default_question
-    return Poll(id=poll_id, question=str(question).strip(), options=tuple(str(option).strip() for option in options), write_in=write_in)
+    if isinstance(question, bool) or not isinstance(question, (str, int, float)):
+        errors.append(SourceError(source, lines.get("question", line), f"poll 'question' must be text, not {_kind(question)}: put it in quotes"))
+        return None
+    texts = [_checked(str(text).strip(), "poll", lines.get("options", line), source, errors) for text in (question, *options)]
+    return Poll(id=poll_id, question=texts[0], options=tuple(texts[1:]), write_in=write_in)
 
 
 def _relative_links(body: str, body_line: int) -> tuple[tuple[str, int], ...]:
@@ -153,12 +181,14 @@ def parse_lesson(
     except FrontMatterError as error:
         return None, [SourceError(source, error.line, error.message)], []
     warnings = _unknown_keys(source, front, LESSON_KEYS)
+    errors.extend(_front_problems(source, front))
 
+    reported = len(errors)
     title = _text(front, "title", source, errors)
-    if not title:
+    if not title and len(errors) == reported:  # a title of the wrong kind was reported already
         errors.append(SourceError(source, front.line_of("title") if "title" in front.values else 1, "missing 'title': add title: \"…\" to the front matter"))
-    if "\n" in title:
-        errors.append(SourceError(source, front.line_of("title"), "'title' must be one line"))
+    if LINE_BREAK.search(title):
+        errors.append(SourceError(source, front.line_of("title"), "'title' must be one line: join its lines (a title is a subject line and a page heading)"))
     when = None
     if "date" not in front.values:
         errors.append(SourceError(source, 1, "missing 'date': add date: YYYY-MM-DD (or an ISO 8601 date and time)"))
@@ -169,9 +199,13 @@ def parse_lesson(
     tags = front.values.get("tags", [])
     if tags is None:
         tags = []
-    if not isinstance(tags, list) or not all(isinstance(tag, (str, int)) and str(tag).strip() for tag in tags):
+    if not isinstance(tags, list) or not all(isinstance(tag, (str, int)) and not isinstance(tag, bool) and str(tag).strip() for tag in tags):
         errors.append(SourceError(source, front.line_of("tags"), "'tags' must be a list, e.g. tags: [onboarding, churn]"))
         tags = []
+    for tag in tags:
+        if LINE_BREAK.search(str(tag).strip()):
+            errors.append(SourceError(source, front.line_of("tags"), f"tag {str(tag).strip()!r} must be one line"))
+        _checked(str(tag), "tags", front.line_of("tags"), source, errors)
     for flag in ("draft", "show_write_ins"):
         if flag in front.values and not isinstance(front.values[flag], bool):
             errors.append(SourceError(source, front.line_of(flag), f"'{flag}' must be true or false"))
@@ -214,6 +248,7 @@ def parse_series_index(source: str, raw: bytes, md: Markdown) -> tuple[SeriesInf
     except FrontMatterError as error:
         return None, [SourceError(source, error.line, error.message)], []
     warnings = _unknown_keys(source, front, SERIES_KEYS)
+    errors.extend(_front_problems(source, front))
     fields = {key: _text(front, key, source, errors) for key in ("title", "description", "reply_prompt", "author", "greeting")}
     cadence_text = _text(front, "cadence", source, errors) or "7d"
     cadence = re.fullmatch(r"(\d+)\s*([dw])", cadence_text)

@@ -6,6 +6,7 @@ import posixpath
 from dataclasses import dataclass, replace
 
 from ..content.config import Author, SiteConfig
+from ..content.frontmatter import front_matter_lines
 from ..content.lesson import Lesson, SeriesInfo
 from ..errors import SourceError
 from .model import (
@@ -117,6 +118,27 @@ def _resolve(lesson: Lesson, links: tuple[_Link, ...], urls: tuple[str | None, .
     return _Resolved(lesson, links, urls, tuple(errors), _with_body(lesson, html))
 
 
+def _tag_problems(config: SiteConfig, lesson: Lesson, name: str, slug: str, named: dict[str, str]) -> list[SourceError]:
+    """Report a tag with no address of its own, or one whose page another tag already takes (spelt apart beyond case)."""
+    other = named.get(slug)
+    if slug and (other is None or other.casefold() == name.casefold()):
+        return []
+    line = front_matter_lines(config.root / lesson.source).get("tags", 1)
+    if not slug:
+        return [SourceError(lesson.source, line, f"tag '{name}' has no letter or digit to make its page's address /tags/…/: add a word")]
+    return [SourceError(lesson.source, line, f"tags '{name}' and '{other}' would share the page /tags/{slug}/: spell both the same way, or make them differ in letters")]
+
+
+def _unknown_poll_results(config: SiteConfig, lessons: list[Lesson], poll_results: dict[str, PollResults]) -> list[SourceError]:
+    """Report `poll_results:` naming a poll no lesson asks and no tally recorded: the lesson would silently show nothing."""
+    known = set(poll_results) | {lesson.poll.id for lesson in lessons if lesson.poll is not None}
+    return [
+        SourceError(lesson.source, front_matter_lines(config.root / lesson.source).get("poll_results", 1), f"poll_results '{lesson.poll_results}' is no poll of this site: use the id of a lesson's poll (series-slug, or its poll 'id')")
+        for lesson in lessons
+        if lesson.poll_results and lesson.poll_results not in known
+    ]
+
+
 def assemble(
     config: SiteConfig,
     lessons: list[Lesson],
@@ -137,6 +159,7 @@ def assemble(
     poll_results = poll_results or {}
     asked = asked or {}
 
+    errors.extend(_unknown_poll_results(config, lessons, poll_results))
     seen_paths: dict[str, Lesson] = {}
     for lesson in sorted(lessons, key=lambda item: item.source):
         if lesson.path in seen_paths:
@@ -205,10 +228,13 @@ def assemble(
             slug = slug_of.get(name)
             if slug is None:
                 slug = slug_of[name] = slugify(name)
+                errors.extend(_tag_problems(config, issue.lesson, name, slug, tag_names))
+                tag_names.setdefault(slug, name)
             slugs.setdefault(slug, name)
         for slug, name in slugs.items():
             tag_names.setdefault(slug, name)
             tagged.setdefault(slug, []).append(issue)
+    tag_names.pop("", None)
     tags = tuple(Tag(slug=slug, name=tag_names[slug], issues=tuple(tagged[slug])) for slug in sorted(tag_names))
     return Site(config=config, series=tuple(all_series), issues=newest_first, tags=tags, assets=assets), errors
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -191,8 +191,20 @@ class BuildOptions:
     include_future: bool = False
 
 
+# Symbols that tell names apart ('C', 'C++' and 'C#' are three languages), spelt out rather than dropped.
+SPELT_SYMBOLS = {"+": "plus", "#": "sharp", "&": "and", "@": "at"}
+
+
 def slugify(text: str) -> str:
-    """Return a URL slug of lowercase letters, digits and hyphens."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "tag"
+    """Return a URL slug: lowercase letters, digits and marks of any script, symbols spelt out, words joined by hyphens.
+
+    Letters stay as they are written, like Hugo's: a tag in Greek or Japanese keeps a readable address,
+    and a browser percent-encodes it on the wire. Empty when the text has no letter, digit or spelt symbol.
+    """
+    spelt = (
+        f" {SPELT_SYMBOLS[char]} " if char in SPELT_SYMBOLS else char if unicodedata.category(char)[0] in "LNM" else " "
+        for char in unicodedata.normalize("NFC", text).lower()
+    )
+    return "-".join("".join(spelt).split())
 
 

@@ -11,7 +11,6 @@ after an issue went out, and the choices an issue showed must never change.
 from __future__ import annotations
 
 import difflib
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -19,12 +18,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..content.config import SiteConfig
+from ..content.frontmatter import front_matter_lines
 from ..content.lesson import Lesson, Poll
 from ..errors import SourceError
 from .backlog import BACKLOG_FILE, Backlog, read_backlog
 from .model import Issue, PollResults, Topic, TopicBoard, TopicStatus, TopicVotes
-
-_COVERS_LINE = re.compile(r"^covers\s*:")
 
 
 @dataclass(frozen=True)
@@ -65,15 +63,6 @@ def _order(lesson: Lesson) -> tuple[datetime, str]:
     return lesson.date, lesson.source
 
 
-def _covers_line(config: SiteConfig, lesson: Lesson) -> int:
-    """Find the `covers:` line (lessons keep no line numbers for it); only asked when reporting a problem."""
-    try:
-        lines = (config.root / lesson.source).read_text(encoding="utf-8-sig").split("\n")
-    except (OSError, UnicodeDecodeError):
-        return 1
-    return next((number for number, line in enumerate(lines, start=1) if _COVERS_LINE.match(line)), 1)
-
-
 def _coverage(config: SiteConfig, backlog: Backlog, lessons: Iterable[Lesson]) -> tuple[dict[str, list[Lesson]], list[SourceError]]:
     """Map topic ids to the lessons that answer them: `covers:` in a lesson or `covered_by` in the backlog."""
     ids = [topic.id for topic in backlog.topics]
@@ -82,15 +71,14 @@ def _coverage(config: SiteConfig, backlog: Backlog, lessons: Iterable[Lesson]) -
     by_path: dict[str, Lesson] = {}
     for lesson in sorted(lessons, key=_order):
         by_path[f"{lesson.series}/{lesson.slug}"] = lesson
-        # Without a backlog file there is nothing to check against: a site may keep lessons but not their polls.
-        if not lesson.covers or not backlog.exists:
-            continue
-        if lesson.covers not in covering:
+        if lesson.covers in covering:
+            covering[lesson.covers].append(lesson)
+        elif lesson.covers:
+            line = front_matter_lines(config.root / lesson.source).get("covers", 1)
             close = difflib.get_close_matches(lesson.covers, ids, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            errors.append(SourceError(lesson.source, _covers_line(config, lesson), f"covers unknown topic '{lesson.covers}'{hint}: use an id from {BACKLOG_FILE} (list them with 'lessonpress topics')"))
-        else:
-            covering[lesson.covers].append(lesson)
+            fix = f"use an id from {BACKLOG_FILE} (list them with 'lessonpress topics')" if backlog.exists else f"there is no {BACKLOG_FILE}: add the topic with 'lessonpress topics add', or remove 'covers'"
+            errors.append(SourceError(lesson.source, line, f"covers unknown topic '{lesson.covers}'{hint}: {fix}"))
     for topic in backlog.topics:
         if not topic.covered_by:
             continue
