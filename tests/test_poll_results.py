@@ -57,7 +57,7 @@ def test_results_files_read_back_exactly(tmp_path: Path) -> None:
     ("content", "name", "expected"),
     [
         ('{\n  "poll": "x",\n  "options": [,]\n}\n', POLL, f"data/polls/{POLL}.json:3: invalid JSON (Expecting value): fix it or run 'lessonpress polls tally' again"),
-        ('{"poll": "x"}\n', POLL, f"data/polls/{POLL}.json:1: is not a poll results file (problem with 'totals')"),
+        ('{"poll": "x"}\n', POLL, f"data/polls/{POLL}.json:1: is not a poll results file (problem with 'totals': missing)"),
         (None, "renamed", f"data/polls/renamed.json:1: holds poll '{POLL}' but is named renamed.json: rename it to {POLL}.json"),
     ],
 )

@@ -12,6 +12,7 @@ from ..mail.sources import read_source
 from ..mail.tally import site_polls, tally, write_results
 from ..site.load import answerable_site
 from ..site.model import PollResults
+from ..untrusted import terminal_text
 from .common import print_warnings
 
 
@@ -21,14 +22,19 @@ def polls_group() -> None:
 
 
 def _table(result: PollResults) -> list[str]:
-    width = max(len(option.text) for option in result.options)
+    """The results as terminal lines; every text is escaped, as options may be readers' promoted write-ins."""
+    texts = {option.choice: terminal_text(option.text) for option in result.options}
+    width = max(len(text) for text in texts.values())
     span = f", {result.first_vote[:10]} to {result.last_vote[:10]}" if result.first_vote else ""
-    lines = [f"{result.poll}: {result.question}", f"  {result.votes} vote{'s' if result.votes != 1 else ''} from {result.ballots} vote mail{'s' if result.ballots != 1 else ''}{span}"]
+    lines = [
+        f"{result.poll}: {terminal_text(result.question)}",
+        f"  {result.votes} vote{'s' if result.votes != 1 else ''} from {result.ballots} vote mail{'s' if result.ballots != 1 else ''}{span}",
+    ]
     for option in result.ranked:
-        lines.append(f"  #{option.choice} {option.text:<{width}}  {option.text_bar()} {option.votes:>4} ({option.percent}%)")
+        lines.append(f"  #{option.choice} {texts[option.choice]:<{width}}  {option.text_bar()} {option.votes:>4} ({option.percent}%)")
     if result.write_ins:
         lines.append(f"  write-ins ({len(result.write_ins)}):")
-        lines.extend(f"    - {text}" for text in result.write_ins)
+        lines.extend(f"    - {terminal_text(text)}" for text in result.write_ins)
     return lines
 
 
@@ -46,8 +52,9 @@ def tally_command(root: Path, source: str) -> None:
     print_warnings(loaded.warnings)
     config, polls = loaded.site.config, site_polls(loaded.site)
     inbox = read_source(source)
-    print_warnings(inbox.skipped)
+    print_warnings(inbox.skipped + inbox.notices)
     counted = tally(inbox, polls)
+    print_warnings(counted.unmatched)
     for result in counted.results:
         click.echo("\n".join(_table(result)))
     for path in write_results(config, counted.results):

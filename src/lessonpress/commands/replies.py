@@ -12,6 +12,7 @@ import click
 from ..mail.replies import collect_replies
 from ..mail.sources import read_source
 from ..site.load import answerable_site
+from ..untrusted import terminal_text
 from .common import print_warnings
 
 
@@ -27,18 +28,20 @@ def replies_command(root: Path, source: str, as_json: bool) -> None:
     started = time.perf_counter()
     site = answerable_site(root, datetime.now(timezone.utc)).site
     inbox = read_source(source)
-    print_warnings(inbox.skipped)
+    print_warnings(inbox.skipped + inbox.notices)
     found = collect_replies(site, inbox)
     if as_json:
-        click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+        # ASCII-only JSON: whatever a reader's name holds, nothing but printable ASCII reaches the terminal.
+        click.echo(json.dumps(found.to_json(), ensure_ascii=True, indent=2))
     else:
         for item in found.lessons:
             count = len(item.replies)
-            click.echo(f"{item.issue.path} {item.issue.lesson.title}: {count} repl{'ies' if count != 1 else 'y'}")
+            click.echo(f"{item.issue.path} {terminal_text(item.issue.lesson.title)}: {count} repl{'ies' if count != 1 else 'y'}")
             for reply in item.replies:
                 when = reply.date.date().isoformat() if reply.date else "undated"
-                who = f"{reply.name}: " if reply.name else ""
-                click.echo(f"  {when}  {who}{' / '.join(reply.first_lines) or '(no text)'}")
+                # Names and lines come from readers: escaped, so no escape sequence reaches the terminal.
+                who = f"{terminal_text(reply.name)}: " if reply.name else ""
+                click.echo(f"  {when}  {who}{terminal_text(' / '.join(reply.first_lines)) or '(no text)'}")
     total = sum(len(item.replies) for item in found.lessons)
     summary = (
         f"Found {total} repl{'ies' if total != 1 else 'y'} to {len(found.lessons)} lesson{'s' if len(found.lessons) != 1 else ''}; "

@@ -16,6 +16,7 @@ from ..site.load import load_site
 from ..site.model import BuildOptions, PollResults, Topic, TopicStatus
 from ..site.polls import results_path
 from ..site.topic_plan import TopicPlan
+from ..untrusted import terminal_text
 from .common import print_warnings
 
 
@@ -39,7 +40,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _status_lines(status: TopicStatus) -> list[str]:
-    lines = [f"  {status.id}: {status.title}", f"    {_plural(status.votes, 'vote')} in {_plural(status.offered, 'poll')}"]
+    lines = [f"  {status.id}: {terminal_text(status.title)}", f"    {_plural(status.votes, 'vote')} in {_plural(status.offered, 'poll')}"]
     if status.covered_by:
         answer = status.covered_by[0]
         lines[-1] += f"; covered by {answer.series}/{answer.slug} ({answer.date.date().isoformat()})"
@@ -82,7 +83,7 @@ def _add(config: SiteConfig, plan: TopicPlan, title: str, topic_id: str, descrip
     if not title:
         raise Refused(SourceError(BACKLOG_FILE, 0, "a topic needs a title: lessonpress topics add \"Title readers will see\""))
     if not TOPIC_ID.match(topic_id):
-        raise Refused(SourceError(BACKLOG_FILE, 0, f"topic id '{topic_id}' may use only lowercase letters, digits and hyphens: pass another with --id"))
+        raise Refused(SourceError(BACKLOG_FILE, 0, f"topic id '{terminal_text(topic_id)}' may use only lowercase letters, digits and hyphens: pass another with --id"))
     if topic_id in taken:
         line = next(status.topic.line for status in plan.statuses if status.id == topic_id)
         raise Refused(SourceError(BACKLOG_FILE, line, f"topic id '{topic_id}' is already taken: pass another with --id"))
@@ -124,7 +125,8 @@ def write_ins_command(root: Path) -> None:
     found = _write_ins(plan, poll_results)
     for reference, text, when in found:
         mark = f"  [now topic '{promoted[text]}']" if text in promoted else ""
-        click.echo(f"{reference}  ({when or 'no lesson'}) “{text}”{mark}")
+        # Readers' own words: escaped, so no escape sequence reaches the terminal.
+        click.echo(f"{reference}  ({when or 'no lesson'}) “{terminal_text(text)}”{mark}")
     waiting = sum(1 for _, text, _ in found if text not in promoted)
     click.echo(
         f"Listed {_plural(len(found), 'write-in')} ({waiting} not yet topics); promote one with "

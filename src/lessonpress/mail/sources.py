@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..errors import BuildFailed, SourceError
+from ..untrusted import clean_text, shorten, terminal_text
 
 PASSWORD_VARIABLE = "LESSONPRESS_IMAP_PASSWORD"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -26,8 +27,23 @@ _STOP_LINE = re.compile(
     r"^(-- ?$|_{5,}|-{3,}\s*(original message|forwarded message)|on .+ wrote:?$|am .+ schrieb .+:$|le .+ a écrit\s?:$|sent from my )",
     re.IGNORECASE,
 )
-_TAG = re.compile(r"<[^>]+>")
+# Stops at the next "<" too, so a body of a million "<" is read in linear time.
+_TAG = re.compile(r"<[^<>]+>")
 _ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+_MBOX_SEPARATOR = re.compile(rb"^From ", re.MULTILINE)
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(<[^>\r\n]{1,200}>)", re.IGNORECASE | re.MULTILINE)
+# Limits on what one reader's message may cost: a vote or a reply is a few kilobytes, so a
+# message over MESSAGE_LIMIT is skipped (and reported) unread, and only the start of a body,
+# a subject or a line is ever looked at. They keep a tally's work bounded whatever arrives.
+MESSAGE_LIMIT = 10 * 1024 * 1024
+HEADER_LIMIT = 256 * 1024
+PART_LIMIT = 500  # MIME parts; the email package takes a fifth of a millisecond for each
+TEXT_LIMIT = 64 * 1024
+SUBJECT_LIMIT = 1000
+NAME_LIMIT = 200
+LINE_LIMIT = 500
+# Attribution lines are short; a longer line is the reader's own text and is never matched.
+_STOP_LINE_LIMIT = 300
 
 
 @dataclass(frozen=True)
@@ -42,20 +58,21 @@ class Letter:
     subject: str  # RFC 2047 decoded
     date: datetime | None  # timezone-aware
     text: str  # the first text part, decoded
+    notice: str = ""  # what was unusable in this message but did not cost it (an impossible date)
 
     def first_lines(self, limit: int = 3) -> tuple[str, ...]:
         """Return the reader's own first lines: no quoted text, no attribution, no signature."""
         found: list[str] = []
         for line in self.text.splitlines():
             stripped = line.strip()
-            if _STOP_LINE.match(stripped):
+            if len(stripped) <= _STOP_LINE_LIMIT and _STOP_LINE.match(stripped):
                 break
             if stripped.startswith(">"):
                 if found:
                     break
                 continue
             if stripped:
-                found.append(" ".join(stripped.split()))
+                found.append(shorten(" ".join(stripped.split()), LINE_LIMIT))
             if len(found) == limit:
                 break
         return tuple(found)
@@ -67,6 +84,7 @@ class Inbox:
 
     letters: tuple[Letter, ...]
     skipped: tuple[SourceError, ...]
+    notices: tuple[SourceError, ...] = ()  # letters that were read but had something unusable, such as their date
 
 
 def _body_text(message: EmailMessage) -> str:
@@ -79,9 +97,11 @@ def _body_text(message: EmailMessage) -> str:
         # An unknown charset must not cost the vote in the subject: read the bytes as UTF-8.
         content = part.get_payload(decode=True) or b""
     text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    # Only the first lines are ever used; the cap keeps every later step bounded.
+    text = text[:TEXT_LIMIT]
     if part.get_content_subtype() == "html":
         text = _TAG.sub("\n", text)
-    return text
+    return clean_text(text)
 
 
 def _addresses(message: EmailMessage, *names: str) -> tuple[str, ...]:
@@ -92,28 +112,57 @@ def _addresses(message: EmailMessage, *names: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _date(message: EmailMessage) -> tuple[datetime | None, str]:
+    """The message's date in UTC, or None with a notice when its Date header is unusable."""
+    header = message["Date"]
+    if header is None:
+        return None, ""
+    try:
+        date = parsedate_to_datetime(str(header))
+        if date.tzinfo is None:
+            date = date.replace(tzinfo=timezone.utc)
+        # Year 9999 with an offset parses, but overflows on the way to UTC: test that here, once.
+        return date.astimezone(timezone.utc), ""
+    except (TypeError, ValueError, OverflowError):
+        return None, f"unusable Date '{shorten(str(header), 60)}': this message counts as undated (oldest)"
+
+
 def parse_letter(raw: bytes, where: str, position: int) -> Letter:
     """Decode one raw message; raises ValueError (or another email-package error) when it is unreadable."""
     message = BytesParser(policy=policy.default).parsebytes(raw)
     senders = message["From"].addresses if message["From"] is not None else ()
     if not senders or not senders[0].addr_spec or "@" not in senders[0].addr_spec:
         raise ValueError("no sender address in From")
-    try:
-        date = parsedate_to_datetime(str(message["Date"])) if message["Date"] is not None else None
-    except (TypeError, ValueError):
-        date = None
-    if date is not None and date.tzinfo is None:
-        date = date.replace(tzinfo=timezone.utc)
+    date, notice = _date(message)
     return Letter(
         where=where,
         position=position,
         sender=senders[0].addr_spec.lower(),
-        name=senders[0].display_name,
+        name=shorten(" ".join(clean_text(senders[0].display_name).split()), NAME_LIMIT),
         recipients=_addresses(message, "To", "Cc", "Delivered-To", "X-Original-To"),
-        subject=" ".join(str(message["Subject"] or "").split()),
+        subject=" ".join(clean_text(str(message["Subject"] or "")[:SUBJECT_LIMIT]).split()),
         date=date,
         text=_body_text(message),
+        notice=notice,
     )
+
+
+def _too_large(raw: bytes) -> str:
+    """Say why a message is over the limits (see MESSAGE_LIMIT), or "" when it is within them."""
+    if len(raw) > MESSAGE_LIMIT:
+        return f"larger than {MESSAGE_LIMIT // (1024 * 1024)} MB, the limit for one message"
+    if len(raw) > HEADER_LIMIT and raw.find(b"\n\n", 0, HEADER_LIMIT) < 0 and raw.find(b"\n\r\n", 0, HEADER_LIMIT) < 0:
+        return f"headers larger than {HEADER_LIMIT // 1024} KB, the limit for one message's headers"
+    # Every part starts with a line "--boundary": counting such lines bounds the parts from above, without parsing.
+    if raw.count(b"\n--") > PART_LIMIT:
+        return f"more than {PART_LIMIT} MIME parts, the limit for one message"
+    return ""
+
+
+def _message_id(raw: bytes) -> str:
+    """Name a raw message by its Message-ID (" message <id>"), found without parsing it; "" when it has none."""
+    found = _MESSAGE_ID.search(raw, 0, HEADER_LIMIT)
+    return f" message {terminal_text(found.group(1).decode('ascii', 'replace'))}" if found else ""
 
 
 class InboxFailed(BuildFailed):
@@ -131,13 +180,26 @@ RawMail = tuple[str, int, bytes]
 
 def _collect(raws: list[RawMail], skipped: list[SourceError]) -> Inbox:
     letters = []
+    notices = []
     for position, (path, line, raw) in enumerate(raws):
+        too_large = _too_large(raw)
+        if too_large:
+            skipped.append(SourceError(path, line, f"skipped{_message_id(raw) or ' this message'}: {too_large}"))
+            continue
         try:
-            letters.append(parse_letter(raw, f"{path}:{line}" if line else path, position))
+            letter = parse_letter(raw, f"{path}:{line}" if line else path, position)
         # The email package raises many kinds of error on hostile input; one bad mail must not lose the rest.
+        except RecursionError:
+            skipped.append(SourceError(path, line, f"skipped{_message_id(raw)}, cannot read this message: its parts or comments are nested too deeply"))
+            continue
         except Exception as error:  # noqa: BLE001
-            skipped.append(SourceError(path, line, f"skipped, cannot read this message: {error}"))
-    return Inbox(tuple(letters), tuple(skipped))
+            # The error may quote the hostile header itself: keep it short and printable.
+            skipped.append(SourceError(path, line, f"skipped{_message_id(raw)}, cannot read this message: {terminal_text(shorten(str(error), 200))}"))
+            continue
+        letters.append(letter)
+        if letter.notice:
+            notices.append(SourceError(path, line, terminal_text(letter.notice)))
+    return Inbox(tuple(letters), tuple(skipped), tuple(notices))
 
 
 def read_mbox(path: Path) -> Inbox:
@@ -145,30 +207,23 @@ def read_mbox(path: Path) -> Inbox:
     if not path.is_file():
         raise InboxFailed(str(path), 0, "mbox file not found: give an mbox file, a Maildir folder or an imaps:// URL")
     data = path.read_bytes()
-    # Split by hand rather than with mailbox.mbox so each message knows its line for `path:line` reports.
+    # Split by hand rather than with mailbox.mbox so each message knows its line for `path:line` reports;
+    # slices between separator offsets keep the reading linear in the file's size.
+    starts = [found.start() for found in _MBOX_SEPARATOR.finditer(data)]
     raws: list[RawMail] = []
     skipped: list[SourceError] = []
-    start_line, chunk = 1, b""
-    lines = data.splitlines(keepends=True)
-    for number, line in enumerate(lines, start=1):
-        if line.startswith(b"From "):
-            _keep(path, start_line, chunk, raws, skipped)
-            start_line, chunk = number, line
-        else:
-            chunk += line
-    _keep(path, start_line, chunk, raws, skipped)
+    if data[: starts[0] if starts else len(data)].strip():
+        skipped.append(SourceError(str(path), 1, "skipped text that is not a message (it comes before any 'From ' line)"))
+    line = 1 + data.count(b"\n", 0, starts[0]) if starts else 1
+    for start, end in zip(starts, starts[1:] + [len(data)]):
+        body_start = data.find(b"\n", start, end)
+        body = data[body_start + 1 : end] if body_start >= 0 else b""
+        # Writers escape body lines starting with "From " as ">From "; undo one level (mboxrd).
+        raws.append((str(path), line, _ESCAPED_FROM.sub(rb"\1", body)))
+        line += data.count(b"\n", start, end)
     if data.strip() and not raws:
         raise InboxFailed(str(path), 1, "is not an mbox file: no line starts with 'From '; export the folder as mbox, or pass a Maildir folder")
     return _collect(raws, skipped)
-
-
-def _keep(path: Path, line: int, chunk: bytes, raws: list[RawMail], skipped: list[SourceError]) -> None:
-    if chunk.startswith(b"From "):
-        body = chunk.split(b"\n", 1)[1] if b"\n" in chunk else b""
-        # Writers escape body lines starting with "From " as ">From "; undo one level (mboxrd).
-        raws.append((str(path), line, _ESCAPED_FROM.sub(rb"\1", body)))
-    elif chunk.strip():
-        skipped.append(SourceError(str(path), line, "skipped text that is not a message (it comes before any 'From ' line)"))
 
 
 def read_maildir(path: Path) -> Inbox:
@@ -176,7 +231,11 @@ def read_maildir(path: Path) -> Inbox:
     if not (path / "cur").is_dir() or not (path / "new").is_dir():
         raise InboxFailed(str(path), 0, "is not a Maildir folder (it needs cur/ and new/ inside): give an mbox file, a Maildir folder or an imaps:// URL")
     folder = mailbox.Maildir(path, factory=None, create=False)
-    raws = [(f"{path}/{key}", 0, folder.get_bytes(key)) for key in sorted(folder.keys())]
+    raws = []
+    for key in sorted(folder.keys()):
+        with folder.get_file(key) as file:
+            # One byte over the limit is enough to know a message is too large; never read the rest.
+            raws.append((f"{path}/{key}", 0, file.read(MESSAGE_LIMIT + 1)))
     return _collect(raws, [])
 
 
@@ -244,7 +303,8 @@ def read_imap(location: ImapLocation, environ: Mapping[str, str]) -> Inbox:
         uids = found[0].split() if status == "OK" and found and found[0] else []
         raws = []
         for uid in uids:
-            status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
+            # A partial fetch, one byte over the limit: a huge message costs no more than that.
+            status, parts = client.uid("FETCH", uid, f"(BODY.PEEK[]<0.{MESSAGE_LIMIT + 1}>)")
             raw = next((part[1] for part in parts if isinstance(part, tuple)), None)
             raws.append((f"{shown} UID {uid.decode()}", 0, raw or b""))
         return _collect(raws, [])

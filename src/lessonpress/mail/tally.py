@@ -12,9 +12,11 @@ from urllib.parse import unquote
 
 from ..content.config import SiteConfig
 from ..content.lesson import Poll
+from ..errors import SourceError
 from ..render import mailto
 from ..site.model import OptionResult, PollResults, Site
 from ..site.polls import results_json, results_path
+from ..untrusted import shorten, terminal_text
 from .sources import Inbox, Letter
 
 # Reply and forward markers in the languages readers' clients use, and list tags like "[Retention]".
@@ -24,14 +26,19 @@ _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 # Q-encoding's "_" and form-encoding's "+" left undecoded.
 _SPACES = re.compile(r"[\s_+\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A word with an "@" and a dotted domain after it; tested word by word, never scanned across a long line.
+_ADDRESS = re.compile(r"[\w.+-]*@[\w-]+(?:\.[\w-]+)+")
+_WORD = re.compile(r"\S+")
+_NUMBER = re.compile(r"[0-9]+")
 WRITE_IN_LIMIT = 280
+# The prompt the write-in link puts in the body is short: look for its end only this far into the line.
+_PROMPT_REACH = 200
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
 class Ballot:
-    """One recognised vote mail: a choice (1-based) or a write-in text (choice 0)."""
+    """One recognised vote mail: a choice (1-based), a write-in text (choice 0) or an option the poll lacks (-1)."""
 
     poll: str
     voter: str  # the sender's address; used to keep one vote per reader, never written out
@@ -48,6 +55,7 @@ class Tally:
     messages: int
     not_votes: int  # mails that are not votes for a poll of this site
     unreadable: int  # mails that could not be decoded at all
+    unmatched: tuple[SourceError, ...] = ()  # votes naming an option their poll does not have
 
 
 def strip_prefixes(subject: str) -> str:
@@ -68,29 +76,41 @@ def subject_key(subject: str) -> str:
 
 @dataclass(frozen=True)
 class PollSubjects:
-    """The subject keys a vote for one poll can have, each with its choice (0 = write-in)."""
+    """The subject keys a vote for one poll can have: the write-in's, and the head every choice starts with."""
 
     poll: str
-    exact: dict[str, int]
-    heads: dict[str, int]  # "Vote: <id> #<n>" without the option text, which clients may cut or re-word
+    head: str  # "Vote: <id> #" as a key; the option's number follows, then its text, which clients may cut or re-word
+    options: tuple[str, ...]  # each option's text as a key
+    write_in: str  # the write-in subject's key, "" when the poll takes none
 
     def choice(self, key: str) -> int | None:
-        if key in self.exact:
-            return self.exact[key]
-        return next((choice for head, choice in self.heads.items() if key.startswith(head)), None)
+        """The choice (1-based, 0 = write-in) a subject key names; -1 for a number the poll has no option for."""
+        if self.write_in and key == self.write_in:
+            return 0
+        if not key.startswith(self.head) or not _NUMBER.match(key, len(self.head)):
+            return None
+        rest = key[len(self.head) :]
+        for choice, option in enumerate(self.options, start=1):
+            after = rest.removeprefix(str(choice))
+            if after == rest:
+                continue
+            # The whole number counts, so "#12" is never read as "#1" — unless option 1's own text starts with "2".
+            digits = _NUMBER.match(after)
+            if digits is None or option.startswith(digits.group()):
+                return choice
+        return -1
 
 
 def poll_subjects(poll: Poll) -> PollSubjects:
     """Derive the keys from `mailto.py`'s own subject builders, so links and tally never drift apart."""
-    exact: dict[str, int] = {}
-    heads: dict[str, int] = {}
-    for choice, option in enumerate(poll.options, start=1):
-        full = mailto.vote_subject(poll, choice)
-        exact[subject_key(full)] = choice
-        heads[subject_key(full.removesuffix(option))] = choice
-    if poll.write_in:
-        exact[subject_key(mailto.write_in_subject(poll))] = 0
-    return PollSubjects(poll.id, exact, heads)
+    head = subject_key(mailto.vote_subject(poll, 1).removesuffix(poll.options[0])).removesuffix("1")
+    write_in = subject_key(mailto.write_in_subject(poll)) if poll.write_in else ""
+    return PollSubjects(poll.id, head, tuple(subject_key(option) for option in poll.options), write_in)
+
+
+def _without_addresses(text: str) -> str:
+    """Replace every word that holds an email address; linear, so a long line without spaces costs no more than its length."""
+    return _WORD.sub(lambda word: _ADDRESS.sub("[address removed]", word.group()) if "@" in word.group() else word.group(), text)
 
 
 def write_in_text(letter: Letter) -> str:
@@ -100,11 +120,11 @@ def write_in_text(letter: Letter) -> str:
     if lines and subject_key(lines[0]).startswith(prompt):
         # Cut the prompt however the client re-spaced it: skip characters until the key matches.
         line = lines[0]
-        cut = next((index for index in range(len(line) + 1) if subject_key(line[:index]) == prompt), 0)
+        reach = min(len(line), _PROMPT_REACH)
+        cut = next((index for index in range(reach + 1) if subject_key(line[:index]) == prompt), 0)
         lines[0] = line[cut:].strip()
     text = " ".join(line for line in lines if line)
-    text = _ADDRESS.sub("[address removed]", text)
-    return text if len(text) <= WRITE_IN_LIMIT else text[: WRITE_IN_LIMIT - 1].rstrip() + "…"
+    return shorten(_without_addresses(text), WRITE_IN_LIMIT)
 
 
 def recognise(letter: Letter, polls: list[PollSubjects]) -> Ballot | None:
@@ -154,14 +174,28 @@ def tally(inbox: Inbox, polls: list[Poll]) -> Tally:
     subjects = [poll_subjects(poll) for poll in sorted(polls, key=lambda poll: poll.id)]
     ballots: dict[str, list[Ballot]] = {}
     not_votes = 0
+    unmatched = []
     for letter in inbox.letters:
         ballot = recognise(letter, subjects)
         if ballot is None:
             not_votes += 1
+        elif ballot.choice < 0:
+            not_votes += 1
+            unmatched.append(_unmatched(ballot, len(by_id[ballot.poll].options)))
         else:
             ballots.setdefault(ballot.poll, []).append(ballot)
     results = tuple(_results(by_id[poll_id], found) for poll_id, found in sorted(ballots.items()))
-    return Tally(results=results, messages=len(inbox.letters) + len(inbox.skipped), not_votes=not_votes, unreadable=len(inbox.skipped))
+    return Tally(
+        results=results, messages=len(inbox.letters) + len(inbox.skipped), not_votes=not_votes, unreadable=len(inbox.skipped), unmatched=tuple(unmatched)
+    )
+
+
+def _unmatched(ballot: Ballot, options: int) -> SourceError:
+    """Report a vote for an option number its poll does not have: counted for no option."""
+    path, _, line = ballot.letter.where.rpartition(":")
+    subject = terminal_text(shorten(ballot.letter.subject, 80))
+    message = f"unmatched vote '{subject}': poll '{ballot.poll}' has options #1 to #{options}; not counted"
+    return SourceError(path, int(line), message) if line.isdigit() else SourceError(ballot.letter.where, 0, message)
 
 
 def site_polls(site: Site) -> list[Poll]:

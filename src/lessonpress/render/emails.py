@@ -23,6 +23,7 @@ from . import mailto
 from .absolute import absolutize_html
 from .plaintext import html_to_text, wrap_text
 from .themes import BodyReads, make_environment
+from ..untrusted import one_line  # header values: one line of safe characters, never the start of a header
 
 CONFIG_NAME = "lessonpress.toml"
 # What each service substitutes per subscriber: (unsubscribe link, recipient's name).
@@ -83,11 +84,6 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
-
-
-def one_line(value: str) -> str:
-    """Fold any whitespace, newlines included, into single spaces so a value can never start a header."""
-    return " ".join(_CONTROL.sub(" ", value).split())
 
 
 def greet(greeting: str, name: str) -> str:

@@ -10,6 +10,7 @@ from jinja2 import Environment
 
 from ..site.model import Issue, Site
 from .absolute import absolutize_html
+from ..untrusted import xml_text
 
 GENERATOR = "lessonpress"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -24,13 +25,14 @@ def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str
     feed = FeedGenerator()
     home = config.absolute(path)
     feed.id(home)
-    feed.title(title)
-    feed.description(description or title)
-    feed.subtitle(description or title)
+    # Every text goes through xml_text: lxml refuses a control character and would stop the build with no file named.
+    feed.title(xml_text(title))
+    feed.description(xml_text(description or title))
+    feed.subtitle(xml_text(description or title))
     feed.language(config.language)
     feed.generator(GENERATOR, uri="https://pypi.org/project/lessonpress/")
     # Atom needs an author for every entry; the site title stands in when [author] has no name.
-    feed.author({"name": config.author.name or config.title, **({"email": config.author.email} if config.author.email else {})})
+    feed.author({"name": xml_text(config.author.name or config.title), **({"email": xml_text(config.author.email)} if config.author.email else {})})
     chosen = issues[: config.feed_limit]
     # feedgen stamps the wall clock by default; the newest lesson keeps output deterministic.
     newest = chosen[0].lesson.date if chosen else EPOCH
@@ -44,17 +46,17 @@ def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str
         entry = feed.add_entry(order="append")
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(lesson.title)
+        entry.title(xml_text(lesson.title))
         entry.link(href=url, rel="alternate")
         entry.published(lesson.date)
         entry.updated(lesson.date)
         if issue.author.name:
-            entry.author({"name": issue.author.name, **({"email": issue.author.email} if issue.author.email else {})})
+            entry.author({"name": xml_text(issue.author.name), **({"email": xml_text(issue.author.email)} if issue.author.email else {})})
         for tag in lesson.tags:
-            entry.category(term=tag)
-        content = absolutize_html(template.render(site=site, issue=issue), url)
+            entry.category(term=xml_text(tag))
+        content = xml_text(absolutize_html(template.render(site=site, issue=issue), url))
         # RSS writes content:encoded only when a description is set too.
-        entry.summary(lesson.summary or lesson.preheader or lesson.title)
+        entry.summary(xml_text(lesson.summary or lesson.preheader or lesson.title))
         entry.content(content, type="html")
     feed.link(href=config.absolute(path + "feed.xml"), rel="self", type="application/rss+xml")
     # feedgen takes the RSS channel <link> from the last link added: it must be the page, not the feed.

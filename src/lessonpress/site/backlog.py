@@ -13,6 +13,7 @@ import yaml
 
 from ..content.config import SiteConfig
 from ..errors import BuildFailed, SourceError
+from ..untrusted import clean_text, one_line
 from .model import Topic
 
 BACKLOG_FILE = "data/topics.yml"
@@ -40,10 +41,12 @@ def _text_field(entry: dict[str, Any], key: str, line: int, errors: list[SourceE
     value = entry.get(key)
     if value is None:
         return ""
-    if isinstance(value, (dict, list)) or "\n" in str(value).strip():
+    # A quoted "\e" or "\u2028" is legal YAML: cleaned here, so it never reaches a page or a feed.
+    text = clean_text(str(value)).strip()
+    if isinstance(value, (dict, list)) or "\n" in text:
         errors.append(_error(line, f"topic '{key}' must be one line of text"))
         return ""
-    return str(value).strip()
+    return " ".join(text.split())
 
 
 def _date_field(value: Any, line: int, errors: list[SourceError]) -> date | None:
@@ -98,7 +101,9 @@ def _topic(node: yaml.Node, loader: yaml.SafeLoader, seen: dict[str, int], error
 def parse_backlog(text: str) -> tuple[Backlog, list[SourceError]]:
     """Parse the backlog's YAML text: a list of topics, each problem reported at its line."""
     errors: list[SourceError] = []
-    loader = yaml.SafeLoader(text)
+    # PyYAML refuses a raw control character outright; one that a write-in or an editor left here
+    # becomes a space instead, so an old or hand-edited backlog never stops a build.
+    loader = yaml.SafeLoader(clean_text(text))
     try:
         root = loader.get_single_node()
         if root is None:
@@ -169,8 +174,9 @@ def append_topic(config: SiteConfig, topic: Topic) -> Topic:
     """Add a topic at the end of `data/topics.yml`, keeping the author's comments and layout."""
     path = config.root / BACKLOG_FILE
     old = path.read_text(encoding="utf-8-sig") if path.is_file() else HEADER
-    fields: dict[str, Any] = {"id": topic.id, "title": topic.title}
-    fields.update({key: getattr(topic, key) for key in ("description", "write_in") if getattr(topic, key)})
+    # Cleaned here as well: whoever built this topic, the YAML written holds no unsafe character.
+    fields: dict[str, Any] = {"id": topic.id, "title": one_line(topic.title)}
+    fields.update({key: one_line(getattr(topic, key)) for key in ("description", "write_in") if getattr(topic, key)})
     fields["added"] = topic.added
     block = yaml.safe_dump([fields], sort_keys=False, allow_unicode=True, width=1000)
     text = (old.rstrip("\n") + "\n\n" if old.strip() else "") + block
