@@ -144,7 +144,7 @@ def write_lessonpress(lessons: list[GeneratedLesson], root: Path) -> None:
         ]
         if lesson.poll:
             front += ["poll:", "  options:"] + [f"    - {_quote(option)}" for option in lesson.poll]
-        text = "\n".join(front + ["---", lesson.body])
+        text = "\n".join([*front, "---", lesson.body])
         (root / "lessons" / lesson.series / f"{lesson.number:04d}-{lesson.slug}.md").write_text(text, encoding="utf-8")
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from compare import compare_tools  # noqa: E402 - bench/ is a folder of scripts, not a package
-from generator import generate, write_lessonpress  # noqa: E402
-from measure import Figure, repeat  # noqa: E402
+from compare import compare_tools
+from generator import generate, write_lessonpress
+from measure import Figure, repeat
 
 EDITED_LESSON_SUFFIX = "\n\nEdited for the benchmark, pass {n}: one more paragraph — with \"quotes\".\n"
 THEME_OVERRIDE = '{{% extends "default/lesson.html" %}}\n{{% block title %}}{{{{ super() }}}} · edit {n}{{% endblock %}}\n'

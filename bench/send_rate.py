@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lessonpress.send.campaign import SendRequest, send
@@ -50,7 +50,7 @@ def one_run(workdir: Path, recipients: int, connections: int, port: int) -> tupl
     listed.write_text("email,name\n" + "".join(f"reader{n}@example.org,Reader {n}\n" for n in range(recipients)), encoding="utf-8")
     marks: list[float] = []
     request = SendRequest(
-        root=root, now=datetime.now(timezone.utc), list_path=listed, lesson=LESSON,
+        root=root, now=datetime.now(UTC), list_path=listed, lesson=LESSON,
         secret="bench", connections=connections,
     )
     started = time.perf_counter()

@@ -6,7 +6,7 @@ import re
 import shutil
 from collections.abc import Callable
 from copy import deepcopy
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.html
@@ -17,7 +17,7 @@ from lessonpress.site.model import BuildOptions
 
 PROJECTS = Path(__file__).parent / "projects"
 # After every published lesson of tests/projects/basic, long before the scheduled one (2099).
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 _STEP = re.compile(r'([a-z0-9]*)(?:\.([\w-]+))?(?:#([\w-]+))?(?:\[(\w+)="?([^"\]]*)"?\])?')

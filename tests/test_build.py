@@ -9,6 +9,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+
 from conftest import build_into, only, select, text
 
 Page = Callable[[str], lxml.html.HtmlElement]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_into
 
 import lessonpress.content.read
+from conftest import build_into
 from lessonpress.cli import main
 from lessonpress.content.cache import DATABASE
 from lessonpress.content.config import load_config
@@ -24,7 +24,7 @@ def sources(root: Path) -> int:
     return len(list((root / "lessons").glob("*/*.md")))
 
 
-def stats(root: Path):  # noqa: ANN201 - CacheStats
+def stats(root: Path):
     """Read the site's sources through the cache and return what the cache did."""
     return read_sources(load_config(root)[0]).cache
 

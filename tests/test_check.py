@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_tally import example_site
 
 from lessonpress.cli import main
+from test_tally import example_site
 
 LESSON = "lessons/retention/02-the-first-ninety-days.md"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import PROJECTS, copy_project
 
+from conftest import PROJECTS, copy_project
 from lessonpress.cli import main
 
 INVALID = PROJECTS / "invalid"

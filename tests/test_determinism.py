@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import build_into
 
+from conftest import build_into
 from lessonpress.cli import main
 
 

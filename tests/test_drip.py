@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
+
+from lessonpress.cli import main
 from test_send_support import (
     SECRET,
     Recorder,
@@ -16,8 +18,6 @@ from test_send_support import (
     write_list,
 )
 
-from lessonpress.cli import main
-
 COURSE = [f"retention/{slug}" for slug in (
     "why-customers-leave", "the-first-ninety-days", "reading-churn-signals",
     "complaints-are-a-second-chance", "the-account-review", "the-renewal-conversation",
@@ -25,7 +25,7 @@ COURSE = [f"retention/{slug}" for slug in (
 
 
 def at(day: str) -> datetime:
-    return datetime.fromisoformat(f"{day}T06:00:00").replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(f"{day}T06:00:00").replace(tzinfo=UTC)
 
 
 def test_a_course_drips_over_several_weeks(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
 from email.utils import parsedate_to_datetime
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import copy_example_lessons
 
+from conftest import copy_example_lessons
 from lessonpress.build import BuildResult, build
 from lessonpress.cli import main
 from lessonpress.errors import BuildFailed
@@ -23,7 +23,7 @@ from lessonpress.render.emails import Mailer, Recipient
 from lessonpress.site.model import BuildOptions
 
 REPO = Path(__file__).resolve().parent.parent
-NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)  # after every example lesson
+NOW = datetime(2027, 1, 1, tzinfo=UTC)  # after every example lesson
 UNSUBSCRIBE = "https://retention.example.org/unsubscribe"
 HREF = re.compile(r'\b(?:href|src)="([^"]*)"')
 

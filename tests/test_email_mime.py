@@ -6,16 +6,15 @@ import email
 import random
 import re
 import string
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import default
 from email.utils import format_datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import copy_example_lessons
 
+from conftest import copy_example_lessons
 from lessonpress.build import BuildResult, build
 from lessonpress.errors import BuildFailed
 from lessonpress.render.emails import (
@@ -30,7 +29,7 @@ from lessonpress.render.emails import (
 )
 from lessonpress.site.model import BuildOptions
 
-NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 1, tzinfo=UTC)
 TOKEN_URL = "https://retention.example.org/unsubscribe?email=ana%40example.com&token=" + "0123456789abcdef" * 4
 
 
@@ -65,7 +64,7 @@ def sample_values(rng: random.Random) -> list[tuple[str, str]]:
         values.append(("Subject", " ".join(words)))
         url = "".join(rng.choice(printable.replace("<", "").replace(">", "")) for _ in range(rng.randint(1, 58)))
         values.append(("List-Unsubscribe", f"<{url}>"))
-        zone = rng.choice([timezone.utc, ZoneInfo("Europe/London"), ZoneInfo("America/St_Johns"), timezone(timedelta(hours=-11))])
+        zone = rng.choice([UTC, ZoneInfo("Europe/London"), ZoneInfo("America/St_Johns"), timezone(timedelta(hours=-11))])
         values.append(("Date", format_datetime(datetime(rng.randint(1971, 2099), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59), tzinfo=zone))))
     values += [
         ("Subject", "[Rétention] Où partent les clients ?"),
@@ -132,7 +131,7 @@ def test_quoted_printable_lines_are_short_and_decode_to_the_text() -> None:
 ])
 def test_message_object_writes_the_same_bytes_and_reads_the_same(built: BuildResult, recipient: Recipient) -> None:
     mailer = Mailer(built.site)
-    date = datetime(2027, 2, 3, 9, 30, tzinfo=timezone.utc)
+    date = datetime(2027, 2, 3, 9, 30, tzinfo=UTC)
     for issue in built.site.issues:
         message = mailer.message(issue, recipient, date=date)
         data = mailer.message_bytes(issue, recipient, date=date)

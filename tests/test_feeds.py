@@ -5,12 +5,13 @@ from __future__ import annotations
 import email.utils
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
 import lxml.html
 import pytest
+
 from conftest import build_into
 
 BASE = "https://example.org/letters/"
@@ -59,12 +60,12 @@ def test_rss_items_have_rfc822_dates_permalink_guids_summary_and_full_content(ba
 
 def test_dates_are_timezone_correct(basic_output: Path) -> None:
     entries = {entry.id: entry for entry in feedparser.parse((basic_output / "atom.xml").read_bytes()).entries}
-    published = {url.removeprefix(BASE): datetime(*entry.published_parsed[:6], tzinfo=timezone.utc) for url, entry in entries.items()}
+    published = {url.removeprefix(BASE): datetime(*entry.published_parsed[:6], tzinfo=UTC) for url, entry in entries.items()}
     assert published == {
-        "retention/why-they-leave/": datetime(2026, 1, 7, 5, 0, tzinfo=timezone.utc),  # midnight New York
-        "retention/first-days/": datetime(2026, 1, 14, 12, 30, tzinfo=timezone.utc),
-        "good-habits/small-steps/": datetime(2025, 12, 1, 8, 0, tzinfo=timezone.utc),
-        "good-habits/the-last-habit/": datetime(2026, 2, 20, 8, 0, tzinfo=timezone.utc),
+        "retention/why-they-leave/": datetime(2026, 1, 7, 5, 0, tzinfo=UTC),  # midnight New York
+        "retention/first-days/": datetime(2026, 1, 14, 12, 30, tzinfo=UTC),
+        "good-habits/small-steps/": datetime(2025, 12, 1, 8, 0, tzinfo=UTC),
+        "good-habits/the-last-habit/": datetime(2026, 2, 20, 8, 0, tzinfo=UTC),
     }
     pub_dates = [item.findtext("pubDate") for item in ET.parse(basic_output / "feed.xml").getroot().iter("item")]
     assert "Wed, 14 Jan 2026 07:30:00 -0500" in pub_dates

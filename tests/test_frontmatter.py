@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,11 +62,11 @@ def test_errors_carry_the_line(text: str, line: int, message: str) -> None:
     [
         (date(2026, 7, 1), datetime(2026, 7, 1, tzinfo=LONDON)),
         (datetime(2026, 7, 1, 7, 30), datetime(2026, 7, 1, 7, 30, tzinfo=LONDON)),
-        (datetime(2026, 7, 1, 7, 30, tzinfo=timezone.utc), datetime(2026, 7, 1, 7, 30, tzinfo=timezone.utc)),
+        (datetime(2026, 7, 1, 7, 30, tzinfo=UTC), datetime(2026, 7, 1, 7, 30, tzinfo=UTC)),
         ("2026-07-01", datetime(2026, 7, 1, tzinfo=LONDON)),
         ("2026-07-01T07:30:00", datetime(2026, 7, 1, 7, 30, tzinfo=LONDON)),
         ("2026-07-01T07:30:00+02:00", datetime(2026, 7, 1, 7, 30, tzinfo=timezone(timedelta(hours=2)))),
-        ("2026-07-01T07:30:00Z", datetime(2026, 7, 1, 7, 30, tzinfo=timezone.utc)),
+        ("2026-07-01T07:30:00Z", datetime(2026, 7, 1, 7, 30, tzinfo=UTC)),
     ],
 )
 def test_dates_naive_means_site_zone(value: object, expected: datetime) -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_tally import check_results, email_links, example_site, voted  # noqa: F401 - fixtures
 
 from lessonpress.cli import main
 from lessonpress.mail.sources import (
@@ -27,6 +26,7 @@ from lessonpress.mail.sources import (
     parse_imap_url,
     read_source,
 )
+from test_tally import check_results, email_links, example_site, voted  # noqa: F401 - fixtures
 
 DOVECOT = Path("/usr/sbin/dovecot")
 USER, PASSWORD = "reader", "correct horse battery"

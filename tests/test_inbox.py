@@ -104,7 +104,7 @@ def test_empty_mbox_is_empty(tmp_path: Path) -> None:
         (lambda root: (root / "x.json").write_bytes(b'{"a": 1}\n') and root / "x.json", "x.json:1: is not an mbox file: no line starts with 'From '"),
     ],
 )
-def test_sources_that_cannot_be_read_are_clear_errors(tmp_path: Path, make, expected: str) -> None:  # noqa: ANN001
+def test_sources_that_cannot_be_read_are_clear_errors(tmp_path: Path, make, expected: str) -> None:
     with pytest.raises(InboxFailed) as caught:
         read_source(str(make(tmp_path)))
     assert expected in caught.value.format_message()

@@ -6,22 +6,22 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 import lxml.html
 import pytest
-from conftest import NOW, build_into, only, select, text
 
 import lessonpress.build
+from conftest import NOW, build_into, only, select, text
 from lessonpress.build import BuildResult, build
 from lessonpress.incremental.manifest import DATABASE
 from lessonpress.site.model import BuildOptions
 from lessonpress.store import CACHE_DIR
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
-from generator import generate, write_lessonpress  # noqa: E402 - bench/ is a folder of scripts, not a package
+from generator import generate, write_lessonpress
 
 OLDEST = Path("lessons/good-habits/01-small-steps.md")  # the oldest published lesson; its next one is the-last-habit
 FIRST = Path("lessons/retention/01-why-they-leave.md")  # followed by retention/first-days
@@ -252,7 +252,7 @@ def test_forked_build_gives_the_bytes_of_an_in_process_build(large_site: Path, t
     assert rendered == outputs >= lessonpress.build.MIN_FORK_JOBS
     monkeypatch.setattr(lessonpress.build, "MIN_FORK_JOBS", 10**9)
     monkeypatch.setattr(lessonpress.build, "fan_out", no_fork)
-    alone = build(large_site, BuildOptions(now=datetime.now(timezone.utc)), output=tmp_path / "alone")
+    alone = build(large_site, BuildOptions(now=datetime.now(UTC)), output=tmp_path / "alone")
     assert alone.rendered == alone.outputs == outputs
     assert tree(tmp_path / "alone") == tree(large_site / "output")
 
@@ -282,7 +282,7 @@ def test_a_scheduled_lesson_appears_once_its_date_has_come(basic: Path) -> None:
     page, url = basic / "output" / "retention" / "renewals" / "index.html", "/letters/retention/renewals/"
     before = build_into(basic)
     assert not page.exists() and url.encode() not in before.files["feed.xml"]
-    published = build_at(basic, datetime(2099, 2, 1, tzinfo=timezone.utc))
+    published = build_at(basic, datetime(2099, 2, 1, tzinfo=UTC))
     assert page.is_file() and "Renewal is earned all year." in page.read_text(encoding="utf-8")
     for listing in ("", "retention/"):
         assert url in [link.get("href") for link in select(parse(basic, listing), "a")], listing or "home"

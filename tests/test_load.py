@@ -12,10 +12,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from click.testing import CliRunner
-from conftest import copy_project
-from test_topics import build_site, links, make_site
 
+from conftest import copy_project
 from lessonpress.cli import main
+from test_topics import build_site, links, make_site
 
 REPO = Path(__file__).parent.parent
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_tally import build_site, example_site
 
 from lessonpress.content.config import load_config
 from lessonpress.errors import BuildFailed
 from lessonpress.site.model import OptionResult, PollResults
 from lessonpress.site.polls import read_poll_results, results_json
+from test_tally import build_site, example_site
 
 POLL = "relationships-referral-partners"
 

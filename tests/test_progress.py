@@ -6,8 +6,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import NOW
 
+from conftest import NOW
 from lessonpress.build import build
 from lessonpress.cli import main
 from lessonpress.content.read import MIN_POOL_FILES

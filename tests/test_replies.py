@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
-from test_tally import at, example_site, raw_message
 
 from lessonpress.cli import main
+from test_tally import at, example_site, raw_message
 
 
 def _reply(sender: str, to: str, subject: str, date: str, body: str) -> bytes:

@@ -10,6 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from click.testing import CliRunner
+
+from lessonpress.cli import main
+from lessonpress.errors import SendFailed
+from lessonpress.send.ledger import Ledger
+from lessonpress.send.smtp import SmtpSettings, connect, settings_from_env
 from test_send_support import (
     LESSON,
     SECRET,
@@ -20,11 +25,6 @@ from test_send_support import (
     smtp_server,
     write_list,
 )
-
-from lessonpress.cli import main
-from lessonpress.errors import SendFailed
-from lessonpress.send.ledger import Ledger
-from lessonpress.send.smtp import SmtpSettings, connect, settings_from_env
 
 
 def test_500_recipients_each_get_exactly_one_personal_copy(tmp_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_500_recipients_each_get_exactly_one_personal_copy(tmp_path: Path) -> No
     assert len(copies) == 500 and set(copies.values()) == {1}
     ids = {message["Message-ID"] for _, message in handler.messages}
     assert len(ids) == 500
-    rcpts, message = next(item for item in handler.messages if item[0] == ("reader7@example.org",))
+    _rcpts, message = next(item for item in handler.messages if item[0] == ("reader7@example.org",))
     assert message["To"] == "reader7@example.org"
     assert "Reader 7" in message.get_body(("plain",)).get_content()
     unsubscribe = message["List-Unsubscribe"].strip("<>")

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from lessonpress.cli import main
+from lessonpress.send.ledger import Ledger
 from test_send_support import (
     LESSON,
     NOW,
@@ -25,9 +28,6 @@ from test_send_support import (
     write_list,
 )
 
-from lessonpress.cli import main
-from lessonpress.send.ledger import Ledger
-
 
 class DropsAfterEvery(Recorder):
     """Closes the connection right after every `every`-th accepted message (after its 250)."""
@@ -36,7 +36,7 @@ class DropsAfterEvery(Recorder):
         super().__init__()
         self.every = every
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.keep(envelope)
         if len(self.messages) % self.every == 0:
             asyncio.get_running_loop().call_soon(server.transport.close)
@@ -50,7 +50,7 @@ class DropsBeforeReplying(Recorder):
         super().__init__()
         self.victim = victim
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.keep(envelope)
         if self.victim in envelope.rcpt_tos and self.copies()[self.victim] == 1:
             server.transport.abort()
@@ -64,14 +64,14 @@ class Greylists(Recorder):
         super().__init__()
         self.tries: Counter[str] = Counter()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: ANN001, N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         self.tries[f"rcpt {address}"] += 1
         if self.tries[f"rcpt {address}"] == 1:
             return "451 4.7.1 Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         address = envelope.rcpt_tos[0]
         self.tries[f"data {address}"] += 1
         if self.tries[f"data {address}"] == 1:
@@ -87,7 +87,7 @@ class Refuses(Recorder):
         super().__init__()
         self.unknown, self.busy = unknown, busy
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: ANN001, N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if address in self.unknown:
             return "550 5.1.1 No such mailbox here"
         if address in self.busy:
@@ -99,7 +99,7 @@ class Refuses(Recorder):
 class Slow(Recorder):
     """Keeps each message, then takes a while to answer, so a sender can be killed mid-transaction."""
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.keep(envelope)
         await pause(0.05)
         return "250 2.0.0 OK"

@@ -10,20 +10,20 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from conftest import copy_example_lessons
 
+from conftest import copy_example_lessons
 from lessonpress.send.campaign import SendReport, SendRequest, send
 from lessonpress.send.smtp import SmtpSettings
 
 LESSON = "retention/why-customers-leave"
 SECRET = "test-secret-not-for-production"
-NOW = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -33,13 +33,13 @@ class Recorder:
     messages: list[tuple[tuple[str, ...], EmailMessage]] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
-    def keep(self, envelope) -> None:  # noqa: ANN001 - aiosmtpd's Envelope
+    def keep(self, envelope) -> None:
         parsed = email.message_from_bytes(envelope.content, policy=default)
         with self.arrived:
             self.messages.append((tuple(envelope.rcpt_tos), parsed))
             self.arrived.notify_all()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.keep(envelope)
         return "250 2.0.0 OK"
 

@@ -16,8 +16,8 @@ from urllib.error import HTTPError
 from urllib.request import urlopen
 
 import pytest
-from conftest import copy_example_lessons
 
+from conftest import copy_example_lessons
 from lessonpress.serve.server import DevServer
 
 LESSON = "lessons/retention/02-the-first-ninety-days.md"

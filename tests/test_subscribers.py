@@ -56,7 +56,7 @@ def test_a_list_without_an_email_column_stops_the_send(tmp_path: Path, text: str
 
 
 def test_a_missing_list_says_so(tmp_path: Path) -> None:
-    with pytest.raises(SendFailed, match="missing.csv: file not found"):
+    with pytest.raises(SendFailed, match=r"missing\.csv: file not found"):
         read_subscribers(tmp_path / "missing.csv", LONDON)
 
 

@@ -6,7 +6,7 @@ import base64
 import json
 import mailbox
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -14,8 +14,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from click.testing import CliRunner
-from conftest import copy_example_lessons
 
+from conftest import copy_example_lessons
 from lessonpress.build import build
 from lessonpress.cli import main
 from lessonpress.mail.sources import Inbox, Letter
@@ -23,9 +23,9 @@ from lessonpress.mail.tally import strip_prefixes, subject_key, tally
 from lessonpress.site.model import BuildOptions
 
 REPO = Path(__file__).resolve().parent.parent
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)  # after every published example lesson, before the scheduled one
+NOW = datetime(2026, 11, 1, tzinfo=UTC)  # after every published example lesson, before the scheduled one
 POLL = "retention-the-first-ninety-days"
-START = datetime(2026, 1, 14, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 14, 8, 0, tzinfo=UTC)
 
 
 def example_site(tmp_path: Path) -> Path:
@@ -74,7 +74,7 @@ def at(hours: int) -> datetime:
 
 def vote_mails(links: list[str], write_in_link: str) -> list[EmailMessage | bytes]:
     """Seventeen mails: 11 readers' final votes (3, 4, 2, 0 for choices 1-4 and 2 write-ins) and noise."""
-    one, two, three, four = links
+    one, two, three, _four = links
     ana = "Ana <ana@example.com>"
     mails: list[EmailMessage | bytes] = [
         message_from_link(one, "ben@example.com", at(1)),
@@ -89,7 +89,7 @@ def vote_mails(links: list[str], write_in_link: str) -> list[EmailMessage | byte
         raw_message("fay@example.com", "=?utf-8?q?Vote=3A_retention-the-first-ninety-days_=233_Measuring_time_to_first_value?=", at(6), b"Thanks!\r\n", "Content-Type: text/plain; charset=utf-8\r\n"),
         raw_message(
             "gus@example.com",
-            "=?utf-8?b?" + base64.b64encode("Re: Vote: retention-the-first-ninety-days #3 Measuring time to first value".encode()).decode() + "?=",
+            "=?utf-8?b?" + base64.b64encode(b"Re: Vote: retention-the-first-ninety-days #3 Measuring time to first value").decode() + "?=",
             at(7), b"", "Content-Type: text/plain; charset=utf-8\r\n",
         ),
         raw_message("hal@example.com", "Vote:\u00a0retention-the-first-ninety-days\u00a0#3\u00a0Measuring time to first value", at(8), b"x\r\n", "Content-Type: text/plain; charset=utf-8\r\n"),
@@ -101,7 +101,7 @@ def vote_mails(links: list[str], write_in_link: str) -> list[EmailMessage | byte
         ),
         raw_message(
             "jo@example.com", "Vote: retention-the-first-ninety-days write-in", at(10),
-            base64.b64encode("My suggestion for a future lesson:   pricing changes at renewal\n".encode()) + b"\r\n",
+            base64.b64encode(b"My suggestion for a future lesson:   pricing changes at renewal\n") + b"\r\n",
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n",
         ),
         # Noise: a write-in with no suggestion, a reply to the lesson, an out-of-office,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import lxml.html
+
 from conftest import build_into, only, select, text
 
 

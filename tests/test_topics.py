@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mailbox
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -13,13 +13,13 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 import pytest
 from click.testing import CliRunner
-from conftest import only, select, text
 
+from conftest import only, select, text
 from lessonpress.build import build
 from lessonpress.cli import main
 from lessonpress.site.model import BuildOptions
 
-NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)  # after every lesson below
+NOW = datetime(2026, 3, 1, tzinfo=UTC)  # after every lesson below
 CONFIG = """\
 [site]
 title = "Keep Them Coming"
@@ -128,7 +128,7 @@ def voted(tmp_path: Path) -> Path:
     root = make_site(tmp_path)
     files = build_site(root)
     first, listening, renewals = (links(files, slug) for slug in ("first-call", "listening", "renewals"))
-    start = datetime(2026, 1, 20, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)
     mails = [
         # first-call: 3 for health-score (#2), 1 for handover (#1), 1 write-in
         *(mail_from(first[1], f"reader{n}@example.com", start + timedelta(hours=n)) for n in range(3)),
@@ -162,7 +162,7 @@ def test_each_lesson_offers_topics_by_the_rule_and_keeps_them(tmp_path: Path) ->
     assert code == 0, output
     assert re.fullmatch(r"Added topic 'onboarding-with-twelve-stakeholders' to data/topics\.yml:\d+ in [\d.]+ s\n", output)
     backlog = (root / "data" / "topics.yml").read_text(encoding="utf-8")
-    assert backlog.startswith(BACKLOG) and "added: " + datetime.now(timezone.utc).date().isoformat() in backlog
+    assert backlog.startswith(BACKLOG) and "added: " + datetime.now(UTC).date().isoformat() in backlog
     # Published issues keep their choices; the new topic waits for lessons dated after today.
     assert {slug: choices(build_site(root), slug) for slug in EXPECTED_CHOICES} == EXPECTED_CHOICES
 

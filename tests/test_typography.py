@@ -12,7 +12,7 @@ from lessonpress.content.frontmatter import decode_source, split_front_matter
 from lessonpress.content.markdown import LessonExtension, convert, make_markdown
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
-from generator import generate, write_lessonpress  # noqa: E402 - bench/ is a folder of scripts, not a package
+from generator import generate, write_lessonpress
 
 EXAMPLE_LESSONS = Path(__file__).parents[1] / "lessons"
 GENERATED_LESSONS = 300

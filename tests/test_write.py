@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_into
 
+from conftest import build_into
 from lessonpress.cli import main
 from lessonpress.incremental.write import Staging, WriteResult, check_paths, scan
 

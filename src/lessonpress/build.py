@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -201,7 +201,7 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
     problem = output_error(output, root) if output is not None else None
     if problem:
         raise BuildFailed([problem])
-    options = options or BuildOptions(now=datetime.now(timezone.utc))
+    options = options or BuildOptions(now=datetime.now(UTC))
     site, env, warnings = prepare(root, options, read=partial(read_sources, progress=progress))
     # The default output/ too: it may be a link to the site itself.
     problem = output_error(site.config.output_dir, root) if output is None else None

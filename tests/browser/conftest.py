@@ -7,7 +7,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,7 +31,7 @@ AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.mi
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 # A fixed build moment keeps the set of published lessons the same whatever day the tests run.
-BUILD_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+BUILD_NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 # The example lesson: lesson 2 of its series, so it has a previous and a next lesson, a poll and a P.S.
 EXAMPLE_LESSON = "retention/the-first-ninety-days/"
 EXAMPLE_SOURCE = "lessons/retention/02-the-first-ninety-days.md"

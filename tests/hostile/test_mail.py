@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from .conftest import run_cli, snapshot
 
 POLL = "retention-first-days"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -25,7 +25,7 @@ def _stop(number: int, frame: object) -> None:
 @click.pass_obj
 def build_command(root: Path, drafts: bool, future: bool, output: Path | None) -> None:
     """Build the site, feeds and emails into output/."""
-    options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=drafts, include_future=future)
+    options = BuildOptions(now=datetime.now(UTC), include_drafts=drafts, include_future=future)
     # A closed terminal, `timeout` or a cancelled CI job: unwind like Ctrl-C, so the build removes
     # its staging folder and leaves output/ as it was.
     for number in (signal.SIGTERM, signal.SIGHUP):

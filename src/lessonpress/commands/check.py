@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -17,7 +17,7 @@ from ..check import check_site
 @click.pass_obj
 def check_command(root: Path, output_format: str) -> None:
     """Check all lessons before sending, drafts and scheduled ones too; exit 1 on errors."""
-    report = check_site(root, datetime.now(timezone.utc))
+    report = check_site(root, datetime.now(UTC))
     if output_format == "json":
         click.echo(json.dumps(report.as_json_list(), indent=2, ensure_ascii=False))
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -41,7 +41,7 @@ def find_issue(site: Site, root: Path, lesson: str) -> Issue:
 def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output: Path | None, drafts: bool, future: bool) -> None:
     """Write or print LESSON (a lesson file or series/slug) as email."""
     started = time.perf_counter()
-    options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=drafts, include_future=future)
+    options = BuildOptions(now=datetime.now(UTC), include_drafts=drafts, include_future=future)
     site, _, warnings = prepare(root, options)
     print_warnings(warnings)
     issue = find_issue(site, root, lesson)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -48,7 +48,7 @@ def tally_command(root: Path, source: str) -> None:
     Writes data/polls/<poll-id>.json; voters' addresses are never written.
     """
     started = time.perf_counter()
-    loaded = answerable_site(root, datetime.now(timezone.utc))
+    loaded = answerable_site(root, datetime.now(UTC))
     print_warnings(loaded.warnings)
     config, polls = loaded.site.config, site_polls(loaded.site)
     inbox = read_source(source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -26,7 +26,7 @@ def replies_command(root: Path, source: str, as_json: bool) -> None:
     The IMAP password comes from the environment variable LESSONPRESS_IMAP_PASSWORD.
     """
     started = time.perf_counter()
-    site = answerable_site(root, datetime.now(timezone.utc)).site
+    site = answerable_site(root, datetime.now(UTC)).site
     inbox = read_source(source)
     print_warnings(inbox.skipped + inbox.notices)
     found = collect_replies(site, inbox)

@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,12 @@ from .common import print_warnings
 
 def _now(value: str | None) -> datetime:
     if not value:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter("must be an ISO date-time like 2026-03-01T08:00:00+00:00", param_hint="--now") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _stop_gently(signum: int, frame: object) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -22,7 +22,7 @@ from .common import print_warnings
 
 def _load(root: Path) -> tuple[SiteConfig, TopicPlan, Mapping[str, PollResults]]:
     """Load the site as `build` does; stop with every error found."""
-    loaded = load_site(root, BuildOptions(now=datetime.now(timezone.utc), include_drafts=True, include_future=True))
+    loaded = load_site(root, BuildOptions(now=datetime.now(UTC), include_drafts=True, include_future=True))
     print_warnings(loaded.warnings)
     loaded.or_fail()
     return loaded.site.config, loaded.plan, loaded.results

@@ -169,7 +169,7 @@ def url_problem(url: str, schemes: tuple[str, ...]) -> str:
     except ValueError:  # an unclosed '[' or a bad port
         return wrong
     scheme = parts.scheme.lower()
-    if scheme not in schemes or scheme in ("http", "https") and not host:
+    if scheme not in schemes or (scheme in ("http", "https") and not host):
         return wrong
     if CONTROL_OR_SPACE.search(url):
         return "holds a space or a control character: percent-encode it (%20) or remove it"

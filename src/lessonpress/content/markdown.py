@@ -53,7 +53,7 @@ class _QuickInlineProcessor(InlineProcessor):
         self._characters = {id(self.inlinePatterns[name]): chars for name, chars in PATTERN_CHARACTERS.items() if name in self.inlinePatterns}
         return super().run(tree, ancestors)
 
-    def _InlineProcessor__applyPattern(self, pattern: object, data: str, patternIndex: int, startIndex: int = 0) -> tuple[str, bool, int]:  # noqa: N802, N803 - overrides a name-mangled method
+    def _InlineProcessor__applyPattern(self, pattern: object, data: str, patternIndex: int, startIndex: int = 0) -> tuple[str, bool, int]:
         chars = self._characters.get(id(pattern))
         if chars is not None and all(data.find(char, startIndex) < 0 for char in chars):
             return data, False, 0  # what the pattern itself returns when it finds no match
@@ -61,7 +61,7 @@ class _QuickInlineProcessor(InlineProcessor):
 
 
 class LessonExtension(Extension):
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Markdown's API name
+    def extendMarkdown(self, md: Markdown) -> None:
         # After inline patterns (20) so paragraph text is final.
         md.treeprocessors.register(_LessonTreeprocessor(md), "lessons", 5)
         md.treeprocessors.register(_QuickInlineProcessor(md), "inline", 20)

@@ -140,7 +140,7 @@ class _TypographyTreeprocessor(Treeprocessor):
 class TypographyExtension(Extension):
     """Python-Markdown extension: smarty's default typography at a fraction of its cost."""
 
-    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 - Markdown's API name
+    def extendMarkdown(self, md: Markdown) -> None:
         # Priority 6 is where smarty's inline pass ran: after attr_list and abbr, before toc reads headings.
         md.treeprocessors.register(_TypographyTreeprocessor(md), "typography", 6)
         # A backslash keeps a straight quote straight, as with smarty.

@@ -9,7 +9,7 @@ import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -120,9 +120,9 @@ def _date(message: EmailMessage) -> tuple[datetime | None, str]:
     try:
         date = parsedate_to_datetime(str(header))
         if date.tzinfo is None:
-            date = date.replace(tzinfo=timezone.utc)
+            date = date.replace(tzinfo=UTC)
         # Year 9999 with an offset parses, but overflows on the way to UTC: test that here, once.
-        return date.astimezone(timezone.utc), ""
+        return date.astimezone(UTC), ""
     except (TypeError, ValueError, OverflowError):
         return None, f"unusable Date '{shorten(str(header), 60)}': this message counts as undated (oldest)"
 
@@ -215,7 +215,7 @@ def read_mbox(path: Path) -> Inbox:
     if data[: starts[0] if starts else len(data)].strip():
         skipped.append(SourceError(str(path), 1, "skipped text that is not a message (it comes before any 'From ' line)"))
     line = 1 + data.count(b"\n", 0, starts[0]) if starts else 1
-    for start, end in zip(starts, starts[1:] + [len(data)]):
+    for start, end in zip(starts, [*starts[1:], len(data)]):
         body_start = data.find(b"\n", start, end)
         body = data[body_start + 1 : end] if body_start >= 0 else b""
         # Writers escape body lines starting with "From " as ">From "; undo one level (mboxrd).

@@ -6,7 +6,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -33,7 +33,7 @@ _NUMBER = re.compile(r"[0-9]+")
 WRITE_IN_LIMIT = 280
 # The prompt the write-in link puts in the body is short: look for its end only this far into the line.
 _PROMPT_REACH = 200
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def _results(poll: Poll, ballots: list[Ballot]) -> PollResults:
         OptionResult(choice=choice, text=text, votes=sum(1 for ballot in counted if ballot.choice == choice), total=total)
         for choice, text in enumerate(poll.options, start=1)
     )
-    dates = sorted(ballot.letter.date.astimezone(timezone.utc) for ballot in ballots if ballot.letter.date)
+    dates = sorted(ballot.letter.date.astimezone(UTC) for ballot in ballots if ballot.letter.date)
     return PollResults(
         poll=poll.id,
         question=poll.question,

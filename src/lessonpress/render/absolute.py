@@ -14,7 +14,7 @@ def absolutize_html(html: str, page_url: str) -> str:
     """Resolve relative and root-relative URLs against the page's absolute URL."""
     def resolve(match: re.Match[str]) -> str:
         url = match.group(1)
-        if urlsplit(url).scheme or url.startswith("#") and not url[1:2]:
+        if urlsplit(url).scheme or (url.startswith("#") and not url[1:2]):
             return match.group(0)
         return f'="{urljoin(page_url, url)}"'
 

@@ -19,11 +19,11 @@ import css_inline
 from ..errors import BuildFailed, SourceError
 from ..progress import Progress, silent
 from ..site.model import Issue, Site
+from ..untrusted import one_line  # header values: one line of safe characters, never the start of a header
 from . import mailto
 from .absolute import absolutize_html
 from .plaintext import html_to_text, wrap_text
 from .themes import BodyReads, make_environment
-from ..untrusted import one_line  # header values: one line of safe characters, never the start of a header
 
 CONFIG_NAME = "lessonpress.toml"
 # What each service substitutes per subscriber: (unsubscribe link, recipient's name).

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache, partial
 
 from jinja2 import Environment
 
 from ..site.model import Issue, Site
-from .absolute import absolutize_html
 from ..untrusted import xml_text
+from .absolute import absolutize_html
 
 GENERATOR = "lessonpress"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _feed(site: Site, issues: tuple[Issue, ...], env: Environment, *, title: str, description: str, path: str) -> tuple[bytes, bytes]:

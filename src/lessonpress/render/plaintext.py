@@ -159,7 +159,7 @@ class _TextWriter(HTMLParser):
         self.pre -= 1
         text = "".join(self.inline).replace(_BREAK, "\n").strip("\n")
         self.inline = []
-        first, rest = self._prefix()
+        _first, rest = self._prefix()
         self.lines.extend(rest + "    " + line for line in text.split("\n"))
 
     def _close_link(self) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Iterator
 
 from jinja2 import (
     ChoiceLoader,
@@ -84,7 +84,7 @@ class _TrackedEnvironment(Environment):
 
     reads: BodyReads
 
-    def getattr(self, obj: object, attribute: str) -> object:  # noqa: A003 - Jinja's name
+    def getattr(self, obj: object, attribute: str) -> object:
         # Called for every `a.b` in every template: Jinja's own lookup, inlined, after one cheap test.
         # Private names too: `lesson.__dict__["body_html"]` reaches the body without naming the attribute.
         if attribute in BODY_ATTRIBUTES or attribute[:1] == "_":
@@ -171,7 +171,7 @@ def static_files(config: SiteConfig) -> Iterator[tuple[str, bytes]]:
     yield from sorted(found.items())
 
 
-def _walk_resources(node, prefix: str, found: dict[str, bytes]) -> None:  # noqa: ANN001 - a Traversable
+def _walk_resources(node, prefix: str, found: dict[str, bytes]) -> None:
     for child in node.iterdir():
         name = prefix + child.name
         if child.is_dir():

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import MappingProxyType
@@ -145,7 +145,7 @@ class LiveSite:
     def _rebuild(self, change: Change | None) -> Snapshot:
         started = time.perf_counter()
         previous = self._snapshot
-        options = BuildOptions(now=datetime.now(timezone.utc), include_drafts=True, include_future=True)
+        options = BuildOptions(now=datetime.now(UTC), include_drafts=True, include_future=True)
         files, base, site, env, errors, warnings = previous.files, previous.base_path, previous.site, previous.environment, (), ()
         changed = frozenset(change.paths) if change else frozenset()
         try:
@@ -269,7 +269,7 @@ li{{margin:.5rem 0}}code{{white-space:pre-wrap;font-size:.95rem}}</style></head>
 <ol>
 {items}
 </ol></main></body></html>
-""".encode("utf-8")
+""".encode()
 
 
 def error_text(errors: tuple[SourceError, ...]) -> bytes:
@@ -339,11 +339,11 @@ def make_handler(live: LiveSite, allowed_hosts: frozenset[str] = frozenset()) ->
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
             """Keep the terminal for build reports; requests are not logged."""
 
-        def do_HEAD(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_HEAD(self) -> None:
             if self._host_ok(send_body=False):
                 self._respond(send_body=False)
 
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             if not self._host_ok(send_body=True):
                 return
             if split_target(self.path)[1] == EVENTS_PATH:
