@@ -21,12 +21,12 @@ from .errors import BuildFailed, SourceError
 from .incremental.digest import SiteDigests, render_fingerprint, site_digests
 from .incremental.jobs import Depends, Job, site_jobs
 from .incremental.manifest import Manifest, Record, Written
-from .incremental.write import Staging, WriteResult, check_paths, output_error, scan
+from .incremental.write import Staging, WriteResult, check_paths, foreign_error, output_error, scan
 from .progress import Counted, Progress, silent
 from .render.emails import Mailer, size_warnings
 from .render.feeds import feed_renderers
 from .render.pages import Renderer, page_renderers
-from .render.themes import BodyReads, make_environment, template_error, theme_error
+from .render.themes import BodyReads, make_environment, template_error, theme_errors
 from .site.assemble import LinkResolver
 from .site.backlog import Backlog, read_backlog
 from .site.load import load_site
@@ -71,9 +71,7 @@ def prepare(
 ) -> tuple[Site, Environment, list[SourceError]]:
     """Load a site and give it its template environment; raise `BuildFailed` with every error found, the theme's included."""
     loaded = load_site(root, options, read=read, backlog=backlog, links=links)
-    problem = theme_error(loaded.site.config)
-    theme = (SourceError("lessonpress.toml", 0, problem),) if problem else ()
-    replace(loaded, errors=loaded.errors + theme).or_fail()
+    replace(loaded, errors=loaded.errors + tuple(theme_errors(loaded.site.config))).or_fail()
     return loaded.site, environment(loaded.site.config), list(loaded.warnings)
 
 
@@ -216,6 +214,11 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
     try:
         records = manifest.load()
         existing = scan(output)
+        # The site's own output/ is lessonpress's (as MkDocs' site/): any other folder is checked for files of others.
+        if output != site.config.output_dir.resolve():
+            problem = foreign_error(output, existing, {path for record in records.values() for path, _, _ in record.files})
+            if problem:
+                raise BuildFailed([problem])
         previous = [records.get(job.name) for job in jobs]
         stale = [
             index for index, (job, record) in enumerate(zip(jobs, previous))

@@ -323,3 +323,21 @@ def test_requests_during_lesson_edits_get_whole_pages(server: DevServer, basic: 
         for worker in workers:
             worker.join(timeout=10)
     assert answers and all(status == 200 and body.rstrip().endswith(b"</html>") for status, body in answers)
+
+
+def test_a_fifo_or_a_link_out_added_while_serving_is_reported_and_rebuilds_go_on(basic: Path, tmp_path: Path) -> None:
+    """A FIFO named like a lesson froze the server's rebuilds (issue 19); now it is an error like any other."""
+    outside = tmp_path / "passwd"
+    outside.write_text("root:x:0:0\n")
+    with serving(basic) as running:
+        assert still_serving(running)
+        fifo = basic / "lessons/retention/09-pipe.md"
+        os.mkfifo(fifo)
+        (basic / "lessons/retention/passwd.txt").symlink_to(outside)
+        eventually(lambda: request(running, PAGE)[0] == 500, "the build fails while the FIFO is there")
+        body = request(running, PAGE)[2]
+        assert b"lessons/retention/09-pipe.md: is a FIFO (named pipe), not a plain file" in body
+        assert b"lessons/retention/passwd.txt: is a link to" in body and b"root:x" not in body
+        fifo.unlink()
+        (basic / "lessons/retention/passwd.txt").unlink()
+        eventually(lambda: still_serving(running), "the site is served again once the FIFO and the link are gone")

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..build import prepare
-from ..errors import BuildFailed, SourceError
+from ..errors import BuildFailed, SourceError, Stopped
+from ..incremental.write import file_error, write_file
 from ..render.emails import Mailer, Recipient
 from ..site.model import BuildOptions, Issue, Site
 from .common import print_warnings
@@ -35,12 +36,16 @@ def find_issue(site: Site, root: Path, lesson: str) -> Issue:
 @click.option("--name", default="", help="Greet the recipient by this name.")
 @click.option("--format", "kind", type=click.Choice(["eml", "html", "txt"]), default="eml", show_default=True, help="Which form of the email to produce.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of printing.")
+@click.option("--force", is_flag=True, help="Replace the --output file if it exists.")
 @click.option("--drafts", is_flag=True, help="Allow lessons marked draft: true.")
 @click.option("--future", is_flag=True, help="Allow lessons dated in the future.")
 @click.pass_obj
-def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output: Path | None, drafts: bool, future: bool) -> None:
+def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output: Path | None, force: bool, drafts: bool, future: bool) -> None:
     """Write or print LESSON (a lesson file or series/slug) as email."""
     started = time.perf_counter()
+    problem = file_error(output, root, overwrite=force) if output else None
+    if problem:
+        raise Stopped([problem], "email not written: nothing was changed")
     options = BuildOptions(now=datetime.now(UTC), include_drafts=drafts, include_future=future)
     site, _, warnings = prepare(root, options)
     print_warnings(warnings)
@@ -53,7 +58,7 @@ def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output
         rendered = mailer.render(issue, recipient)
         data = (rendered.html if kind == "html" else rendered.text).encode("utf-8")
     if output:
-        output.write_bytes(data)
+        write_file(output, data)
     else:
         click.echo(data, nl=False)
     where = f" to {output}" if output else ""

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import BuildFailed, SourceError
+from ..sitefiles import NotPlainFile, read_file
 from .frontmatter import control_character
 
 CONFIG_NAME = "lessonpress.toml"
@@ -200,13 +201,14 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
     """Read `root/lessonpress.toml`; return the config and its warnings, or raise `BuildFailed`."""
     path = root / CONFIG_NAME
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_file(path).decode("utf-8-sig")
     except FileNotFoundError:
         raise BuildFailed([SourceError(CONFIG_NAME, 0, f"not found in {root}: run lessonpress in a site folder, or create one with 'lessonpress init DIR'")]) from None
     except UnicodeDecodeError:
         raise BuildFailed([SourceError(CONFIG_NAME, 1, "is not valid UTF-8: save it as UTF-8")]) from None
-    except IsADirectoryError:
-        raise BuildFailed([SourceError(CONFIG_NAME, 0, f"is a folder in {root}, not a file: remove it and create the settings file (see 'lessonpress init')")]) from None
+    except (IsADirectoryError, NotPlainFile) as error:
+        what = "a folder" if isinstance(error, IsADirectoryError) or path.is_dir() else "not a plain file (a FIFO or a device)"
+        raise BuildFailed([SourceError(CONFIG_NAME, 0, f"is {what} in {root}: remove it and create the settings file (see 'lessonpress init')")]) from None
     except OSError as error:
         raise BuildFailed([SourceError(CONFIG_NAME, 0, f"cannot be read ({error.strerror}): check that it is a readable file")]) from None
     try:

@@ -6,10 +6,8 @@ import difflib
 import os
 import re
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +15,7 @@ from markdown import Markdown
 
 from ..errors import SourceError
 from ..progress import Counted, Progress, silent
+from ..sitefiles import NotPlainFile, plain_files, read_file
 from ..workers import usable_cpus
 from .cache import CacheStats, ParseCache, Parsed, entry_key, parser_fingerprint
 from .config import SiteConfig
@@ -313,21 +312,6 @@ def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]], progress: 
     return [found[key] for key in keys], CacheStats(hits=len(files) - len(missing), misses=len(missing), rejected=rejected)
 
 
-def _walk(folder: str, relative: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], os.DirEntry[str]]]:
-    """Yield the files under `folder` as (parts relative to it, entry), depth first in name order (the order of sorted paths); skip hidden ones."""
-    with os.scandir(folder) as scan:
-        entries = sorted(scan, key=lambda entry: entry.name)
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            # Like Path.rglob: a linked folder is not entered.
-            if not entry.is_symlink():
-                yield from _walk(entry.path, (*relative, entry.name))
-            continue
-        yield (*relative, entry.name), entry
-
-
 @dataclass(frozen=True)
 class _Listing:
     """The files under `lessons/`: sources to parse (with their entry, to stat when needed), assets to copy, misplaced files."""
@@ -344,7 +328,7 @@ def _list_sources(config: SiteConfig) -> _Listing:
     errors: list[SourceError] = []
     assets: list[str] = []
     sources: list[tuple[str, str, os.DirEntry[str]]] = []
-    for parts, entry in _walk(str(lessons_dir)):
+    for parts, entry in plain_files(str(lessons_dir), prefix.rstrip("/"), os.path.realpath(config.root), errors):
         relative = "/".join(parts)
         source = prefix + relative
         if not entry.name.endswith(".md"):
@@ -387,9 +371,19 @@ def read_sources(config: SiteConfig, progress: Progress = silent) -> Sources:
     if not config.lessons_dir.is_dir():
         return _missing_folder()
     listing = _list_sources(config)
-    files = [(source, Path(path).read_bytes()) for source, path, _ in listing.sources]
+    errors = list(listing.errors)
+    files = [(source, raw) for source, path, _ in listing.sources if (raw := _read(source, path, errors)) is not None]
     results, stats = _parse_cached(config, files, progress)
-    return _sources(listing, results, stats)
+    return _sources(replace(listing, errors=tuple(errors)), results, stats)
+
+
+def _read(source: str, path: str, errors: list[SourceError]) -> bytes | None:
+    """A listed file's bytes; None, with the reason in `errors`, if it went away or is no longer a plain file."""
+    try:
+        return read_file(path)
+    except OSError as error:
+        errors.append(SourceError(source, 0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}): check the file and build again"))
+        return None
 
 
 @dataclass(frozen=True)
@@ -441,17 +435,26 @@ class SourceReader:
         folders = _folder_stats(str(config.lessons_dir))
         unchanged = {folder for folder, key in folders.items() if self._folders.get(folder) == key}
         listing = _list_sources(config)
+        errors = list(listing.errors)
         stats: dict[str, tuple[int, int, int]] = {}  # of the files stat-checked in this read
         files = []
         for source, path, entry in listing.sources:
             seen = self._seen.get(source)
             if seen is None or source in changed or source.rsplit("/", 2)[-2] not in unchanged:
-                stats[source] = _stat_key(entry.stat())
+                try:
+                    stats[source] = _stat_key(entry.stat())
+                except FileNotFoundError:  # removed since it was listed: the next read will not list it
+                    continue
                 # Stat catches what the watcher missed; the watcher catches a same-size save within one timestamp tick.
                 if seen is None or source in changed or seen.stat != stats[source]:
-                    files.append((source, Path(path).read_bytes()))
+                    raw = _read(source, path, errors)
+                    if raw is None:
+                        del stats[source]
+                    else:
+                        files.append((source, raw))
                     continue
             files.append((source, seen.raw))
+        listing = replace(listing, errors=tuple(errors))
         if not self._seen:
             # Start from the disk cache, and leave it warm for the next build.
             results, cache_stats = _parse_cached(config, files)

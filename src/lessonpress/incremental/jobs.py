@@ -15,6 +15,7 @@ from ..render.feeds import feed_renderers
 from ..render.pages import page_renderers
 from ..render.themes import static_files
 from ..site.model import Issue, Site
+from ..sitefiles import read_file
 
 
 class Depends(Enum):
@@ -40,7 +41,7 @@ def _one(path: str, renderer: Callable[[], bytes]) -> dict[str, bytes]:
 
 
 def _read(path: str, source: Path) -> dict[str, bytes]:
-    return {path: source.read_bytes()}
+    return {path: read_file(source)}
 
 
 def _copied(path: str, data: bytes) -> dict[str, bytes]:

@@ -46,14 +46,66 @@ def check_paths(paths: list[str]) -> list[SourceError]:
 SITE_FOLDERS = ("lessons", "data", "themes", ".lessonpress")
 
 
+def _in_site_folder(path: Path, root: Path) -> bool:
+    return any(path.is_relative_to(root / name) for name in SITE_FOLDERS)
+
+
 def output_error(output: Path, root: Path) -> SourceError | None:
     """Refuse an output folder that holds the site's own files (writing it removes every file the build does not make), or a file."""
     output, root = output.resolve(), root.resolve()  # resolved: `output` may be a link to the site itself
-    if root.is_relative_to(output) or any(output.is_relative_to(root / name) for name in SITE_FOLDERS):
+    if root.is_relative_to(output) or _in_site_folder(output, root):
         return SourceError("output", 0, f"refusing to write into {output}: it holds the site's own files; choose a folder outside lessons/, data/ and themes/, such as output/")
     if output.exists() and not output.is_dir():
         return SourceError("output", 0, f"refusing to write into {output}: it is a file, not a folder; remove it or choose another output folder")
     return None
+
+
+def foreign_error(output: Path, existing: Collection[str], ours: Collection[str]) -> SourceError | None:
+    """Refuse a folder holding files no earlier build into it wrote: replacing the folder's contents would delete them."""
+    foreign = sorted(path for path in existing if path not in ours)
+    if not foreign:
+        return None
+    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+    return SourceError(
+        "output", 0,
+        f"refusing to write into {output}: it holds {len(foreign)} file{'s' if len(foreign) != 1 else ''} lessonpress did not write ({shown}),"
+        " and a build removes every file it does not make; choose a new or empty folder, or move those files away"
+        " (an earlier build whose record in .lessonpress/ is gone: delete the folder and build again)",
+    )
+
+
+def file_error(target: Path, root: Path, *, overwrite: bool) -> SourceError | None:
+    """Refuse a file a command was asked to write (`-o FILE`) before it does any work.
+
+    Never into the site's own folders, never through a link, a FIFO or a device, and an existing
+    file only when `overwrite` says so: what lessonpress did not write is never lost to a typo.
+    """
+    shown = str(target)
+    if _in_site_folder(target.resolve(), root.resolve()):
+        return SourceError(shown, 0, "refusing to write into the site's own folders (lessons/, data/, themes/, .lessonpress/): choose a path outside them")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        return SourceError(shown, 0, "refusing to write: it is a link, a folder or a special file, not a plain file; choose another path")
+    if target.exists() and not overwrite:
+        return SourceError(shown, 0, "already exists: pass --force to replace it, or choose another path")
+    if not target.parent.is_dir():
+        return SourceError(shown, 0, f"folder {target.parent} does not exist: create it first")
+    return None
+
+
+def write_file(target: Path, data: bytes) -> None:
+    """Write one file whole or not at all: a file beside it renamed over it, so no one sees half of it."""
+    # A temporary file renamed over the target: an interrupted write never leaves half a file.
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 is not what `>` would have made
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 class Staging:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources import files
@@ -18,10 +19,11 @@ from jinja2 import (
     TemplateSyntaxError,
 )
 
-from ..content.config import SiteConfig
+from ..content.config import CONFIG_NAME, SiteConfig
 from ..content.lesson import Lesson
 from ..errors import SourceError, source_error
 from ..site.model import Issue, slugify
+from ..sitefiles import plain_files, read_file
 from . import mailto
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -151,11 +153,17 @@ def template_error(root: Path, error: Exception) -> SourceError | None:
     return None
 
 
-def theme_error(config: SiteConfig) -> str | None:
-    """Say what is wrong when the configured theme does not exist."""
-    if config.theme != BUILTIN_THEME and not site_theme_dir(config).is_dir():
-        return f"theme '{config.theme}' not found: create themes/{config.theme}/ or set theme = \"default\""
-    return None
+def theme_errors(config: SiteConfig) -> list[SourceError]:
+    """What is wrong with the site's theme: missing, or holding links out of the site, FIFOs or devices (its files are published)."""
+    theme = site_theme_dir(config)
+    if not theme.is_dir():
+        if config.theme == BUILTIN_THEME:
+            return []
+        return [SourceError(CONFIG_NAME, 0, f"theme '{config.theme}' not found: create themes/{config.theme}/ or set theme = \"default\"")]
+    problems: list[SourceError] = []
+    for _ in plain_files(str(theme), f"themes/{config.theme}", os.path.realpath(config.root), problems, hidden=True):
+        pass
+    return problems
 
 
 def static_files(config: SiteConfig) -> Iterator[tuple[str, bytes]]:
@@ -165,9 +173,9 @@ def static_files(config: SiteConfig) -> Iterator[tuple[str, bytes]]:
     _walk_resources(builtin, "", found)
     site_static = site_theme_dir(config) / "static"
     if site_static.is_dir():
-        for path in sorted(site_static.rglob("*")):
-            if path.is_file():
-                found[path.relative_to(site_static).as_posix()] = path.read_bytes()
+        # theme_errors has refused links out of the site, FIFOs and devices before a build gets here.
+        for parts, entry in plain_files(str(site_static), "static", os.path.realpath(config.root), [], hidden=True):
+            found["/".join(parts)] = read_file(entry.path)
     yield from sorted(found.items())
 
 

@@ -13,6 +13,7 @@ import yaml
 
 from ..content.config import SiteConfig
 from ..errors import BuildFailed, SourceError
+from ..sitefiles import NotPlainFile, read_file
 from ..untrusted import clean_text, one_line
 from .model import Topic
 
@@ -128,9 +129,11 @@ def read_backlog(config: SiteConfig) -> tuple[Backlog, list[SourceError]]:
     """Read `data/topics.yml`; a site without one has an empty backlog and no automatic polls."""
     path = config.root / BACKLOG_FILE
     try:
-        raw = path.read_bytes()
+        raw = read_file(path)
     except FileNotFoundError:
         return Backlog((), False), []
+    except OSError as error:
+        return Backlog((), True), [_error(0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}): check the file")]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as problem:

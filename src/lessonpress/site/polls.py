@@ -8,6 +8,7 @@ from typing import Any
 
 from ..content.config import SiteConfig
 from ..errors import SourceError
+from ..sitefiles import NotPlainFile, read_file
 from ..untrusted import one_line
 from .model import OptionResult, PollResults
 
@@ -99,9 +100,12 @@ def read_poll_results(config: SiteConfig) -> tuple[dict[str, PollResults], list[
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         shown = path.relative_to(config.root).as_posix()
         try:
-            data = json.loads(path.read_bytes().decode("utf-8"))
+            data = json.loads(read_file(path).decode("utf-8"))
         except UnicodeDecodeError:
             errors.append(SourceError(shown, 1, "is not valid UTF-8: run 'lessonpress polls tally' again to rewrite it"))
+            continue
+        except OSError as error:
+            errors.append(SourceError(shown, 0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}): run 'lessonpress polls tally' again to rewrite it"))
             continue
         except json.JSONDecodeError as error:
             errors.append(SourceError(shown, error.lineno, f"invalid JSON ({error.msg}): fix it or run 'lessonpress polls tally' again"))
