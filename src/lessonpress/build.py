@@ -24,7 +24,7 @@ from .incremental.manifest import Manifest, Record, Written
 from .incremental.write import Staging, WriteResult, check_paths, foreign_error, output_error, scan
 from .progress import Counted, Progress, silent
 from .render.emails import Mailer, size_warnings
-from .render.feeds import feed_renderers
+from .render.feeds import FEED_FORMATS, feed_renderers
 from .render.pages import Renderer, page_renderers
 from .render.themes import BodyReads, make_environment, template_error, theme_errors
 from .site.assemble import LinkResolver
@@ -241,7 +241,7 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
     return BuildResult(
         site=site,
         pages=sum(1 for path in paths if path.endswith(".html") and not path.startswith("email/")),
-        feeds=sum(1 for path in paths if path.endswith(("feed.xml", "atom.xml"))),
+        feeds=sum(1 for path in paths if path.endswith(tuple(kind.file for kind in FEED_FORMATS))),
         emails=sum(1 for path in paths if path.endswith(".eml")),
         files=OutputFiles(output, paths),
         written=written,

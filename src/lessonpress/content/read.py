@@ -26,7 +26,8 @@ from .markdown import convert, make_markdown
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
 INDEX_FILE = "_index.md"
 # Top-level names the site itself writes; a series folder may not take them.
-RESERVED_SERIES = frozenset({"tags", "archive", "static", "email", "topics", "feed.xml", "atom.xml", "404.html", "sitemap.xml", "robots.txt", "index.html"})
+# The site's own folders beside the series (a series folder is a slug: a file name like feed.xml cannot clash).
+RESERVED_SERIES = frozenset({"tags", "archive", "static", "email", "topics"})
 LESSON_KEYS = (
     "title", "date", "summary", "teaser", "tags", "draft", "slug", "author", "preheader",
     "reply_prompt", "greeting", "poll", "poll_results", "show_write_ins", "covers",

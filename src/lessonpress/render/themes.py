@@ -25,6 +25,7 @@ from ..errors import SourceError, source_error
 from ..site.model import Issue, slugify
 from ..sitefiles import plain_files, read_file
 from . import mailto
+from .feeds import FEED_FORMATS
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
@@ -135,6 +136,7 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: Body
     env.filters["groupby_year"] = issues_by_year
     env.globals.update(
         config=config,
+        feed_formats=FEED_FORMATS,
         vote_link=lambda issue, choice: mailto.vote_link(config, issue, choice),
         write_in_link=lambda issue: mailto.write_in_link(config, issue),
         reply_link=lambda issue: mailto.reply_link(config, issue),

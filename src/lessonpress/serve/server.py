@@ -27,6 +27,7 @@ from ..content.read import SourceReader
 from ..errors import BuildFailed, SourceError
 from ..incremental.write import check_paths
 from ..render.emails import email_paths, render_emails
+from ..render.feeds import FEED_FORMATS
 from ..render.pages import Renderer, theme_static
 from ..render.themes import make_environment, template_error
 from ..site.assemble import LinkResolver
@@ -51,7 +52,7 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
 }
 NOT_FOUND = b"<!doctype html><title>Not found</title><h1>Not found</h1>"
-FEED_TYPES = {"feed.xml": "application/rss+xml; charset=utf-8", "atom.xml": "application/atom+xml; charset=utf-8"}
+FEED_TYPES = {kind.file: f"{kind.media_type}; charset=utf-8" for kind in FEED_FORMATS}
 
 
 class Output(Mapping[str, bytes]):
