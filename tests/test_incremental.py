@@ -13,7 +13,7 @@ from typing import NoReturn
 import lxml.html
 import pytest
 
-import lessonpress.build
+import lessonpress.incremental.run
 from conftest import NOW, build_into, only, select, text
 from lessonpress.build import BuildResult, build
 from lessonpress.incremental.manifest import DATABASE
@@ -30,15 +30,15 @@ SUMMARY = re.compile(r"\((\d+) of (\d+) rendered, (\d+) files written\)")
 # `python -m lessonpress`, with a note on stderr when the build renders in forked workers.
 WATCH_FORK = """
 import runpy, sys
-import lessonpress.build
+import lessonpress.incremental.run
 
-fan_out = lessonpress.build.fan_out
+fan_out = lessonpress.incremental.run.fan_out
 
 def watched(count, work, workers):
     print(f"forked: {count} jobs over {workers} workers", file=sys.stderr, flush=True)
     return fan_out(count, work, workers)
 
-lessonpress.build.fan_out = watched
+lessonpress.incremental.run.fan_out = watched
 sys.argv = ["lessonpress", *sys.argv[1:]]
 runpy.run_module("lessonpress", run_name="__main__", alter_sys=True)
 """
@@ -234,7 +234,7 @@ def large_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def fork_or_skip() -> None:
-    if lessonpress.build.usable_cpus() < 2:
+    if lessonpress.incremental.run.usable_cpus() < 2:
         pytest.skip("forked rendering needs at least 2 usable CPUs")
 
 
@@ -249,9 +249,9 @@ def test_forked_build_gives_the_bytes_of_an_in_process_build(large_site: Path, t
     assert forked.returncode == 0, forked.stderr
     assert "forked:" in forked.stderr
     rendered, outputs, _ = counts(forked.stdout)
-    assert rendered == outputs >= lessonpress.build.MIN_FORK_JOBS
-    monkeypatch.setattr(lessonpress.build, "MIN_FORK_JOBS", 10**9)
-    monkeypatch.setattr(lessonpress.build, "fan_out", no_fork)
+    assert rendered == outputs >= lessonpress.incremental.run.MIN_FORK_JOBS
+    monkeypatch.setattr(lessonpress.incremental.run, "MIN_FORK_JOBS", 10**9)
+    monkeypatch.setattr(lessonpress.incremental.run, "fan_out", no_fork)
     alone = build(large_site, BuildOptions(now=datetime.now(UTC)), output=tmp_path / "alone")
     assert alone.rendered == alone.outputs == outputs
     assert tree(tmp_path / "alone") == tree(large_site / "output")

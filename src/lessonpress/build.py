@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -18,23 +14,19 @@ from jinja2 import Environment
 from .content.config import SiteConfig
 from .content.read import Sources, read_sources
 from .errors import BuildFailed, SourceError
-from .incremental.digest import SiteDigests, render_fingerprint, site_digests
-from .incremental.jobs import Depends, Job, site_jobs
-from .incremental.manifest import Manifest, Record, Written
-from .incremental.write import Staging, WriteResult, check_paths, foreign_error, output_error, scan
-from .progress import Counted, Progress, silent
+from .incremental.digest import render_fingerprint, site_digests
+from .incremental.jobs import Job, site_jobs
+from .incremental.run import run_job, run_jobs
+from .incremental.write import WriteResult, check_paths, output_error
+from .progress import Progress, silent
 from .render.emails import Mailer, size_warnings
 from .render.feeds import FEED_FORMATS, feed_renderers
 from .render.pages import Renderer, page_renderers
-from .render.themes import BodyReads, make_environment, template_error, theme_errors
+from .render.themes import make_environment, theme_errors
 from .site.assemble import LinkResolver
 from .site.backlog import Backlog, read_backlog
 from .site.load import load_site
 from .site.model import BuildOptions, Site
-from .workers import fan_out, usable_cpus
-
-# Below this many jobs to render, forking workers costs more than it saves.
-MIN_FORK_JOBS = 64
 
 
 @dataclass(frozen=True)
@@ -98,79 +90,8 @@ def render(root: Path, options: BuildOptions) -> tuple[Site, dict[str, bytes], l
     site, env, warnings = prepare(root, options)
     jobs = site_jobs(site, env, Mailer(site))
     _checked_paths(jobs)
-    files = {path: data for job in jobs for path, data in _run(root, job.render).items()}
+    files = {path: data for job in jobs for path, data in run_job(root, job.render).items()}
     return site, files, warnings + size_warnings(site, {path: len(data) for path, data in files.items()})
-
-
-def _run(root: Path, render: Callable[[], dict[str, bytes]]) -> dict[str, bytes]:
-    """Render one job; a template's error becomes a `path:line: message`, not a traceback."""
-    try:
-        return render()
-    except Exception as error:
-        problem = template_error(root, error)
-        if problem is None:
-            raise
-        raise BuildFailed([problem]) from None
-
-
-def _key(job: Job, fingerprint: str, digests: SiteDigests, outside: bool) -> str:
-    """Everything the job's files are made from, as one digest."""
-    parts = [fingerprint, job.name, job.inputs]
-    if job.depends is Depends.SITE or (job.depends is Depends.NAV and outside):
-        parts.append(digests.full)
-    elif job.depends is Depends.NAV:
-        parts.append(digests.nav)
-        if job.issue is not None:
-            parts.append(digests.issues[job.issue.lesson.source])
-    return hashlib.blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()
-
-
-def _fresh(record: Record | None, key: str, existing: Mapping[str, tuple[int, int]]) -> bool:
-    """Whether the last build's files of a job are still right: same key, and each file as it was written."""
-    return record is not None and record.key == key and all(existing.get(path) == (size, mtime) for path, size, mtime in record.files)
-
-
-@dataclass(frozen=True)
-class _Done:
-    """One job rendered into the staging folder."""
-
-    files: tuple[Written, ...]
-    outside: bool
-
-
-def _renderer(root: Path, jobs: list[Job], staging: Staging, reads: BodyReads, existing: Mapping[str, tuple[int, int]]) -> Callable[[int], _Done]:
-    """The function that renders job `index` into the staging folder, in this process or a forked worker."""
-
-    def render_job(index: int) -> _Done:
-        job = jobs[index]
-        reads.begin(job.issue)
-        files = tuple(staging.write(path, data, existing) for path, data in _run(root, job.render).items())
-        return _Done(files, reads.outside)
-
-    return render_job
-
-
-def _render_stale(
-    root: Path, jobs: list[Job], staging: Staging, reads: BodyReads, existing: Mapping[str, tuple[int, int]], progress: Progress
-) -> list[_Done]:
-    """Render the jobs over all cores when there are enough to pay for forking workers."""
-    render_job = _renderer(root, jobs, staging, reads, existing)
-    workers = min(usable_cpus(), len(jobs))
-    # A forked child of a process with threads could inherit a held lock: threads mean render here.
-    if workers < 2 or len(jobs) < MIN_FORK_JOBS or not hasattr(os, "fork") or threading.active_count() > 1:
-        results = ((index, render_job(index)) for index in range(len(jobs)))
-    else:
-        results = fan_out(len(jobs), render_job, workers)
-    done: list[_Done | None] = [None] * len(jobs)
-    # Closed at once on any error or interrupt: fan_out's cleanup then stops the workers before the
-    # caller removes the staging folder they write into.
-    with closing(results):
-        for index, result in progress(f"Rendering {len(jobs)} pages, feeds and emails", Counted(results, len(jobs))):
-            done[index] = result
-    finished = [result for result in done if result is not None]
-    if len(finished) != len(jobs):  # records are paired with jobs by position: a gap would misplace them
-        raise RuntimeError(f"{len(jobs) - len(finished)} of {len(jobs)} outputs were not rendered; run the build again")
-    return finished
 
 
 class OutputFiles(Mapping[str, bytes]):
@@ -195,58 +116,36 @@ class OutputFiles(Mapping[str, bytes]):
 def build(root: Path, options: BuildOptions | None = None, *, output: Path | None = None, progress: Progress = silent) -> BuildResult:
     """Build the site in `root` into `output` (default `root/output`): only what changed since the last build is rendered and written."""
     started = time.perf_counter()
-    # A folder given on the command line is checked before anything is read or cached.
+    # 1. A folder given on the command line is checked before anything is read or cached.
     problem = output_error(output, root) if output is not None else None
     if problem:
         raise BuildFailed([problem])
+    # 2. Read the lessons, settings and data, and assemble the site.
     options = options or BuildOptions(now=datetime.now(UTC))
     site, env, warnings = prepare(root, options, read=partial(read_sources, progress=progress))
+    own = site.config.output_dir.resolve()
     # The default output/ too: it may be a link to the site itself.
-    problem = output_error(site.config.output_dir, root) if output is None else None
+    problem = output_error(own, root) if output is None else None
     if problem:
         raise BuildFailed([problem])
-    output = (output or site.config.output_dir).resolve()
-    reads = env.reads
-    jobs = site_jobs(site, env, Mailer(site, reads=reads))
+    output = (output or own).resolve()
+    # 3. Every file the site is made of, as jobs.
+    jobs = site_jobs(site, env, Mailer(site, reads=env.reads))
     paths = _checked_paths(jobs)
-    fingerprint, digests = render_fingerprint(site.config), site_digests(site)
-    manifest = Manifest(root, output)
-    try:
-        records = manifest.load()
-        existing = scan(output)
-        # The site's own output/ is lessonpress's (as MkDocs' site/): any other folder is checked for files of others.
-        if output != site.config.output_dir.resolve():
-            problem = foreign_error(output, existing, {path for record in records.values() for path, _, _ in record.files})
-            if problem:
-                raise BuildFailed([problem])
-        previous = [records.get(job.name) for job in jobs]
-        stale = [
-            index for index, (job, record) in enumerate(zip(jobs, previous))
-            if not _fresh(record, _key(job, fingerprint, digests, record is not None and record.outside), existing)
-        ]
-        staging = Staging(output)
-        try:
-            done = _render_stale(root, [jobs[index] for index in stale], staging, reads, existing, progress)
-        except BaseException:
-            staging.discard()
-            raise
-        fresh = {jobs[index].name: Record(_key(jobs[index], fingerprint, digests, result.outside), result.outside, result.files) for index, result in zip(stale, done)}
-        now = {job.name: fresh.get(job.name) or records[job.name] for job in jobs}
-        written = staging.commit(paths, existing)
-        manifest.save(now.items())
-    finally:
-        manifest.close()
-    sizes = {path: size for record in now.values() for path, size, _ in record.files}
-    warnings += size_warnings(site, sizes)
+    # 4. Render what changed, and write it.
+    ran = run_jobs(
+        root, jobs, paths, output, fingerprint=render_fingerprint(site.config), digests=site_digests(site),
+        reads=env.reads, own=output == own, progress=progress,
+    )
     return BuildResult(
         site=site,
         pages=sum(1 for path in paths if path.endswith(".html") and not path.startswith("email/")),
         feeds=sum(1 for path in paths if path.endswith(tuple(kind.file for kind in FEED_FORMATS))),
         emails=sum(1 for path in paths if path.endswith(".eml")),
         files=OutputFiles(output, paths),
-        written=written,
-        rendered=len(stale),
+        written=ran.written,
+        rendered=ran.rendered,
         outputs=len(jobs),
-        warnings=tuple(warnings),
+        warnings=(*warnings, *size_warnings(site, ran.sizes)),
         seconds=time.perf_counter() - started,
     )

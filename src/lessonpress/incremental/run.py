@@ -1,0 +1,142 @@
+"""Run a build's jobs incrementally: decide which are stale, render those over all cores into a staging folder, then commit.
+
+Everything a build needs to skip unchanged work lives here, so `build.build` reads as its stages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BuildFailed
+from ..progress import Counted, Progress
+from ..render.themes import BodyReads, template_error
+from ..workers import fan_out, usable_cpus
+from .digest import SiteDigests
+from .jobs import Depends, Job
+from .manifest import Manifest, Record, Written
+from .write import Staging, WriteResult, foreign_error, scan
+
+# Below this many jobs to render, forking workers costs more than it saves.
+MIN_FORK_JOBS = 64
+
+
+def run_job(root: Path, render: Callable[[], dict[str, bytes]]) -> dict[str, bytes]:
+    """Render one job; a template's error becomes a `path:line: message`, not a traceback."""
+    try:
+        return render()
+    except Exception as error:
+        problem = template_error(root, error)
+        if problem is None:
+            raise
+        raise BuildFailed([problem]) from None
+
+
+def _key(job: Job, fingerprint: str, digests: SiteDigests, outside: bool) -> str:
+    """Everything the job's files are made from, as one digest."""
+    parts = [fingerprint, job.name, job.inputs]
+    if job.depends is Depends.SITE or (job.depends is Depends.NAV and outside):
+        parts.append(digests.full)
+    elif job.depends is Depends.NAV:
+        parts.append(digests.nav)
+        if job.issue is not None:
+            parts.append(digests.issues[job.issue.lesson.source])
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()
+
+
+def _fresh(record: Record | None, key: str, existing: Mapping[str, tuple[int, int]]) -> bool:
+    """Whether the last build's files of a job are still right: same key, and each file as it was written."""
+    return record is not None and record.key == key and all(existing.get(path) == (size, mtime) for path, size, mtime in record.files)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """One job rendered into the staging folder."""
+
+    files: tuple[Written, ...]
+    outside: bool
+
+
+def _renderer(root: Path, jobs: list[Job], staging: Staging, reads: BodyReads, existing: Mapping[str, tuple[int, int]]) -> Callable[[int], _Done]:
+    """The function that renders job `index` into the staging folder, in this process or a forked worker."""
+
+    def render_job(index: int) -> _Done:
+        job = jobs[index]
+        reads.begin(job.issue)
+        files = tuple(staging.write(path, data, existing) for path, data in run_job(root, job.render).items())
+        return _Done(files, reads.outside)
+
+    return render_job
+
+
+def _render_stale(
+    root: Path, jobs: list[Job], staging: Staging, reads: BodyReads, existing: Mapping[str, tuple[int, int]], progress: Progress
+) -> list[_Done]:
+    """Render the jobs over all cores when there are enough to pay for forking workers."""
+    render_job = _renderer(root, jobs, staging, reads, existing)
+    workers = min(usable_cpus(), len(jobs))
+    # A forked child of a process with threads could inherit a held lock: threads mean render here.
+    if workers < 2 or len(jobs) < MIN_FORK_JOBS or not hasattr(os, "fork") or threading.active_count() > 1:
+        results = ((index, render_job(index)) for index in range(len(jobs)))
+    else:
+        results = fan_out(len(jobs), render_job, workers)
+    done: list[_Done | None] = [None] * len(jobs)
+    # Closed at once on any error or interrupt: fan_out's cleanup then stops the workers before the
+    # caller removes the staging folder they write into.
+    with closing(results):
+        for index, result in progress(f"Rendering {len(jobs)} pages, feeds and emails", Counted(results, len(jobs))):
+            done[index] = result
+    finished = [result for result in done if result is not None]
+    if len(finished) != len(jobs):  # records are paired with jobs by position: a gap would misplace them
+        raise RuntimeError(f"{len(jobs) - len(finished)} of {len(jobs)} outputs were not rendered; run the build again")
+    return finished
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What running a build's jobs did to the output folder."""
+
+    written: WriteResult
+    rendered: int  # jobs rendered; the others were unchanged since the last build
+    sizes: dict[str, int]  # every output file's size, by path
+
+
+def run_jobs(
+    root: Path, jobs: list[Job], paths: list[str], output: Path, *,
+    fingerprint: str, digests: SiteDigests, reads: BodyReads, own: bool, progress: Progress,
+) -> Ran:
+    """Render the jobs whose files are missing or made from something else into `output`; keep the rest.
+
+    `own`: the folder is the site's own output/; any other folder must hold only files an earlier
+    build into it wrote, or nothing is written.
+    """
+    manifest = Manifest(root, output)
+    try:
+        records = manifest.load()
+        existing = scan(output)
+        problem = None if own else foreign_error(output, existing, {path for record in records.values() for path, _, _ in record.files})
+        if problem:
+            raise BuildFailed([problem])
+        previous = [records.get(job.name) for job in jobs]
+        stale = [
+            index for index, (job, record) in enumerate(zip(jobs, previous))
+            if not _fresh(record, _key(job, fingerprint, digests, record is not None and record.outside), existing)
+        ]
+        staging = Staging(output)
+        try:
+            done = _render_stale(root, [jobs[index] for index in stale], staging, reads, existing, progress)
+        except BaseException:
+            staging.discard()
+            raise
+        fresh = {jobs[index].name: Record(_key(jobs[index], fingerprint, digests, result.outside), result.outside, result.files) for index, result in zip(stale, done)}
+        now = {job.name: fresh.get(job.name) or records[job.name] for job in jobs}
+        written = staging.commit(paths, existing)
+        manifest.save(now.items())
+    finally:
+        manifest.close()
+    return Ran(written, len(stale), {path: size for record in now.values() for path, size, _ in record.files})
