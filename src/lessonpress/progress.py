@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import click
 
@@ -30,7 +30,7 @@ def terminal_bar(label: str, items: Sequence[T], size: int = 0) -> Iterator[T]:
         yield from bar
 
 
-class Counted:
+class Counted(Generic[T]):
     """Items that arrive one by one (from worker processes) with their number known ahead, so a bar can count them."""
 
     def __init__(self, items: Iterable[T], length: int) -> None:

@@ -127,10 +127,12 @@ def _check_shape(text: str, first_line: int, loader_class: _Loader) -> None:
         # The event parsers keep an explicit stack: reading events never recurses, however deep the text nests.
         for event in iter(loader.get_event, None):
             if isinstance(event, yaml.AliasEvent):
+                assert event.start_mark is not None  # a parser's events always carry their marks; only hand-made ones lack them
                 raise FrontMatterError(first_line + event.start_mark.line, f"front matter uses the YAML alias '*{event.anchor}': write the value out in full (aliases are not read, so a few lines cannot expand to gigabytes)")
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
+                    assert event.start_mark is not None
                     raise FrontMatterError(first_line + event.start_mark.line, f"front matter nests lists or mappings more than {MAX_DEPTH} deep: flatten it")
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1

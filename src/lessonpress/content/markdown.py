@@ -25,7 +25,7 @@ class _LessonTreeprocessor(Treeprocessor):
                 element.set("class", "question")
                 label = etree.Element("strong", {"class": "question-label"})
                 label.text = QUESTION_PREFIX
-                rest = element.text.lstrip()[len(QUESTION_PREFIX) :]
+                rest = (element.text or "").lstrip()[len(QUESTION_PREFIX) :]
                 label.tail = " " + rest.lstrip()
                 element.text = None
                 element.insert(0, label)
@@ -57,7 +57,8 @@ class _QuickInlineProcessor(InlineProcessor):
         chars = self._characters.get(id(pattern))
         if chars is not None and all(data.find(char, startIndex) < 0 for char in chars):
             return data, False, 0  # what the pattern itself returns when it finds no match
-        return super()._InlineProcessor__applyPattern(pattern, data, patternIndex, startIndex)
+        # The stubs leave out Python-Markdown's private methods, so mypy cannot see the one overridden here.
+        return super()._InlineProcessor__applyPattern(pattern, data, patternIndex, startIndex)  # type: ignore[misc]
 
 
 class LessonExtension(Extension):

@@ -153,7 +153,7 @@ def _poll(front: FrontMatter, source: str, default_id: str, default_question: st
 
 
 def _relative_links(body: str, body_line: int) -> tuple[tuple[str, int], ...]:
-    links = []
+    links: list[tuple[str, int]] = []
     for offset, line in enumerate(body.split("\n")):
         links.extend((match.group(1), body_line + offset) for match in RELATIVE_LINK.finditer(line))
     return tuple(links)
@@ -254,7 +254,7 @@ def parse_series_index(source: str, raw: bytes, md: Markdown) -> tuple[SeriesInf
     cadence = re.fullmatch(r"(\d+)\s*([dw])", cadence_text)
     if cadence is None or int(cadence.group(1)) == 0:
         errors.append(SourceError(source, front.line_of("cadence"), f"cadence '{cadence_text}' must be a number of days or weeks, like 7d or 2w"))
-    if errors:
+    if errors or cadence is None:  # a cadence that did not match is among the errors
         return None, errors, warnings
     days = int(cadence.group(1)) * (7 if cadence.group(2) == "w" else 1)
     fields["title"] = fields["title"] or slug.replace("-", " ").title()
