@@ -77,10 +77,10 @@ class LinkResolver:
         """Return the lesson with its body's links resolved, and the links that lead nowhere."""
         done = self._resolved.get(lesson.source)
         same_links = done is not None and done.original.links == lesson.links
-        links = done.joined if same_links else _joined_links(lesson)
+        links = done.joined if done is not None and same_links else _joined_links(lesson)
         urls = tuple(_url(link, by_source, assets, base) for link in links)
         # Same body, same links, same URLs: the same rewritten body (string compares stop at identity).
-        if not same_links or done.urls != urls or done.original.body_html != lesson.body_html:
+        if done is None or not same_links or done.urls != urls or done.original.body_html != lesson.body_html:
             done = self._resolved[lesson.source] = _resolve(lesson, links, urls)
         elif done.original is not lesson:  # the same body in a lesson whose other fields may have changed
             done = self._resolved[lesson.source] = replace(done, original=lesson, lesson=_with_body(lesson, done.lesson.body_html))
@@ -225,12 +225,12 @@ def assemble(
     for issue in newest_first:
         slugs: dict[str, str] = {}
         for name in issue.lesson.tags:
-            slug = slug_of.get(name)
-            if slug is None:
-                slug = slug_of[name] = slugify(name)
-                errors.extend(_tag_problems(config, issue.lesson, name, slug, tag_names))
-                tag_names.setdefault(slug, name)
-            slugs.setdefault(slug, name)
+            tag_slug = slug_of.get(name)
+            if tag_slug is None:
+                tag_slug = slug_of[name] = slugify(name)
+                errors.extend(_tag_problems(config, issue.lesson, name, tag_slug, tag_names))
+                tag_names.setdefault(tag_slug, name)
+            slugs.setdefault(tag_slug, name)
         for slug, name in slugs.items():
             tag_names.setdefault(slug, name)
             tagged.setdefault(slug, []).append(issue)

@@ -82,11 +82,11 @@ def _coverage(config: SiteConfig, backlog: Backlog, lessons: Iterable[Lesson]) -
     for topic in backlog.topics:
         if not topic.covered_by:
             continue
-        lesson = by_path.get(topic.covered_by.strip("/"))
-        if lesson is None:
+        covered_by = by_path.get(topic.covered_by.strip("/"))
+        if covered_by is None:
             errors.append(SourceError(BACKLOG_FILE, topic.line, f"topic '{topic.id}' is covered_by '{topic.covered_by}', which is no lesson: write series/slug, e.g. retention/the-account-review"))
-        elif lesson not in covering[topic.id]:
-            covering[topic.id].append(lesson)
+        elif covered_by not in covering[topic.id]:
+            covering[topic.id].append(covered_by)
     for answers in covering.values():
         answers.sort(key=_order)
     return covering, errors
