@@ -51,6 +51,7 @@ MAX_LINE = 998  # RFC 5322's limit for a line of a message, CRLF not counted
 # 78 it would RFC 2047-encode, which mailbox providers do not decode (RFC 2369 forbids folding inside the <>), so it
 # is kept whole. "=?" could start an encoded word. No pattern lets a line break through.
 _ADDRESS = re.compile(r"[A-Za-z0-9+_-]+(?:\.[A-Za-z0-9+_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+assert SMTP.max_line_length is not None  # the SMTP policy folds at 78; only a policy made to never fold has None
 _VERBATIM: dict[str, tuple[re.Pattern[str], int]] = {
     "To": (_ADDRESS, MAX_LINE),
     "Reply-To": (_ADDRESS, MAX_LINE),

@@ -116,3 +116,4 @@ def feed_renderers(site: Site, env: Environment) -> dict[str, Callable[[], bytes
         for kind in FEED_FORMATS:
             renderers[channel.path + kind.file] = partial(_write, site, channel, kind, generator)
     return renderers
+
