@@ -22,7 +22,7 @@ from .progress import Progress, silent
 from .render.emails import Mailer, size_warnings
 from .render.feeds import FEED_FORMATS, feed_renderers
 from .render.pages import Renderer, page_renderers
-from .render.themes import make_environment, theme_errors
+from .render.themes import body_reads, make_environment, theme_errors
 from .site.assemble import LinkResolver
 from .site.backlog import Backlog, read_backlog
 from .site.load import load_site
@@ -130,12 +130,13 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
         raise BuildFailed([problem])
     output = (output or own).resolve()
     # 3. Every file the site is made of, as jobs.
-    jobs = site_jobs(site, env, Mailer(site, reads=env.reads))
+    reads = body_reads(env)  # prepare's environment is make_environment's
+    jobs = site_jobs(site, env, Mailer(site, reads=reads))
     paths = _checked_paths(jobs)
     # 4. Render what changed, and write it.
     ran = run_jobs(
         root, jobs, paths, output, fingerprint=render_fingerprint(site.config), digests=site_digests(site),
-        reads=env.reads, own=output == own, progress=progress,
+        reads=reads, own=output == own, progress=progress,
     )
     return BuildResult(
         site=site,

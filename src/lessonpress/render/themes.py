@@ -6,9 +6,11 @@ import os
 from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -107,10 +109,16 @@ class _TrackedEnvironment(Environment):
         return super().getitem(obj, argument)
 
 
+def body_reads(env: Environment) -> BodyReads:
+    """The `BodyReads` that an environment made by `make_environment` tells of the lesson bodies its templates read."""
+    assert isinstance(env, _TrackedEnvironment), "not an environment made by make_environment"
+    return env.reads
+
+
 def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: BodyReads | None = None) -> Environment:
     """Return the environment: the site theme's templates win by name; `default/…` reaches the built-in ones."""
     builtin = PackageLoader("lessonpress", f"themes/{BUILTIN_THEME}")
-    loaders = []
+    loaders: list[BaseLoader] = []
     theme_dir = site_theme_dir(config)
     if theme_dir.is_dir():
         loaders.append(FileSystemLoader(str(theme_dir)))
@@ -181,7 +189,7 @@ def static_files(config: SiteConfig) -> Iterator[tuple[str, bytes]]:
     yield from sorted(found.items())
 
 
-def _walk_resources(node, prefix: str, found: dict[str, bytes]) -> None:
+def _walk_resources(node: Traversable, prefix: str, found: dict[str, bytes]) -> None:
     for child in node.iterdir():
         name = prefix + child.name
         if child.is_dir():
