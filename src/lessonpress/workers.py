@@ -8,7 +8,7 @@ import pickle
 import selectors
 import signal
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ def _child(indices: range, work: Callable[[int], T], pipe: int) -> None:
         os._exit(status)
 
 
-def fan_out(count: int, work: Callable[[int], T], workers: int) -> Iterator[tuple[int, T]]:
+def fan_out(count: int, work: Callable[[int], T], workers: int) -> Generator[tuple[int, T], None, None]:
     """Yield `(index, work(index))` for every index below `count`, computed in `workers` forked processes, as each finishes.
 
     Worker w takes the w-th of `workers` contiguous blocks of indices: neighbouring work tends to

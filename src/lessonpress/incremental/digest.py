@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -29,7 +30,7 @@ def _lesson_without_body(*fields: tuple[str, object]) -> None:
     """Names a lesson without its body in a digest's pickle; digests are never unpickled."""
 
 
-def _reduce_lesson(lesson: Lesson) -> tuple[object, tuple[tuple[str, object], ...]]:
+def _reduce_lesson(lesson: Lesson) -> tuple[Callable[..., None], tuple[tuple[str, object], ...]]:
     return _lesson_without_body, tuple((name, field) for name, field in vars(lesson).items() if name not in BODY_FIELDS)
 
 
