@@ -104,7 +104,7 @@ def add_command(root: Path, title: str, topic_id: str, description: str) -> None
     click.echo(f"Added topic '{topic.id}' to {BACKLOG_FILE}:{topic.line} in {time.perf_counter() - started:.2f} s")
 
 
-def _write_ins(plan: TopicPlan, poll_results: dict[str, PollResults]) -> list[tuple[str, str, str]]:
+def _write_ins(plan: TopicPlan, poll_results: Mapping[str, PollResults]) -> list[tuple[str, str, str]]:
     """Every write-in as (reference, text, poll date), newest poll first; a reference is `<poll-id>:<n>`."""
     dates = {lesson.poll.id: lesson.date.date().isoformat() for lesson in plan.lessons if lesson.poll is not None}
     polls = sorted(poll_results.values(), key=lambda result: (dates.get(result.poll, ""), result.poll), reverse=True)

@@ -84,11 +84,11 @@ def collect_replies(site: Site, inbox: Inbox) -> ReplyList:
         if recognise(letter, polls) is not None:
             votes += 1
             continue
-        issue = _lesson_of(letter, by_address, by_subject)
-        if issue is None:
+        answered = _lesson_of(letter, by_address, by_subject)
+        if answered is None:
             unmatched += 1
             continue
-        found.setdefault(issue.lesson.source, []).append((letter, issue))
+        found.setdefault(answered.lesson.source, []).append((letter, answered))
 
     def newest(pair: tuple[Letter, Issue]) -> tuple[datetime, int]:
         return pair[0].date or EPOCH, pair[0].position

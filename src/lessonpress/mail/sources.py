@@ -105,7 +105,7 @@ def _body_text(message: EmailMessage) -> str:
 
 
 def _addresses(message: EmailMessage, *names: str) -> tuple[str, ...]:
-    found = []
+    found: list[str] = []
     for name in names:
         for header in message.get_all(name, []):
             found.extend(address.addr_spec.lower() for address in getattr(header, "addresses", ()) if address.addr_spec)
@@ -266,7 +266,7 @@ def parse_imap_url(url: str) -> ImapLocation:
         problem = "an IMAP source looks like imaps://user@host/FOLDER"
     elif not secure and parts.hostname not in LOOPBACK:
         problem = f"plain imap:// would send the password unencrypted to {parts.hostname}: use imaps://"
-    if problem:
+    if problem or not parts.username or not parts.hostname:  # a missing user or host is among the problems
         raise InboxFailed(url.split("@")[-1] if parts.password is not None else url, 0, problem)
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     if not folder.isascii():
