@@ -147,6 +147,8 @@ class LiveSite:
         started = time.perf_counter()
         previous = self._snapshot
         options = BuildOptions(now=datetime.now(UTC), include_drafts=True, include_future=True)
+        errors: tuple[SourceError, ...]
+        warnings: tuple[SourceError, ...]
         files, base, site, env, errors, warnings = previous.files, previous.base_path, previous.site, previous.environment, (), ()
         changed = frozenset(change.paths) if change else frozenset()
         try:
@@ -390,7 +392,7 @@ def make_handler(live: LiveSite, allowed_hosts: frozenset[str] = frozenset()) ->
                 self._send(500, CONTENT_TYPES[".html"], inject(overlay_page(snapshot.errors), script), send_body)
             elif snapshot.errors:
                 self._send(500, PLAIN_TEXT, error_text(snapshot.errors), send_body)
-            elif body is None:
+            elif body is None or key is None:  # no key, no body
                 self._send(404, CONTENT_TYPES[".html"], inject(missing or NOT_FOUND, script), send_body)
             else:
                 self._send(200, content_type(key), inject(body, script) if is_page(key) else body, send_body)
@@ -506,6 +508,7 @@ class DevServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        assert isinstance(host, str)  # a bound TCP server's address comes from getsockname(): text, though the stubs allow bytes
         return f"http://{host}:{port}{self.live.snapshot.base_path}"
 
     def run(self) -> None:

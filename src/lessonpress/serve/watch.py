@@ -67,7 +67,7 @@ class _Collector(FileSystemEventHandler):
 class Watcher:
     """Run `on_change` in one background thread after changes settle for `debounce` seconds."""
 
-    def __init__(self, root: Path, on_change: Callable[[Change], None], *, poll: bool = False, debounce: float = DEBOUNCE_SECONDS) -> None:
+    def __init__(self, root: Path, on_change: Callable[[Change], object], *, poll: bool = False, debounce: float = DEBOUNCE_SECONDS) -> None:
         self._root = root
         self._on_change = on_change
         self._debounce = debounce
