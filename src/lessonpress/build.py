@@ -147,6 +147,6 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
         written=ran.written,
         rendered=ran.rendered,
         outputs=len(jobs),
-        warnings=(*warnings, *size_warnings(site, ran.sizes)),
+        warnings=(*warnings, *ran.notices, *size_warnings(site, ran.sizes)),
         seconds=time.perf_counter() - started,
     )

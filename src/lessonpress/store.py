@@ -1,57 +1,192 @@
-"""One SQLite file under `.lessonpress/cache/` stamped with a format: a damaged file or one of another format is replaced, never trusted."""
+"""State files under `.lessonpress/`: every one opens through `open_state`, which checks it before anything is read or written.
+
+A cache (parse results, build records) only costs time to make again, so a damaged one is set aside
+and rebuilt with a notice; the send ledger records who was sent what, so its owner turns a
+`DamagedState` into a stop and leaves the file exactly as it was.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from .errors import SourceError
 
 CACHE_DIR = Path(".lessonpress") / "cache"
+HEADER = b"SQLite format 3\x00"
+HEADER_SIZE = 100
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a state file must hold to be trusted: tables with at least these columns, and the stamp in `meta` if it has one."""
+
+    kind: str  # what the file is, for messages: "lessonpress send ledger"
+    tables: tuple[tuple[str, tuple[str, ...]], ...]
+    stamp: str = ""
+
+
+class DamagedState(Exception):
+    """A state file that failed its check; `reason` completes "<path> …"."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def _header_problem(path: Path, size: int) -> str | None:
+    """Check the 100-byte SQLite header and the file's length against it, without SQLite."""
+    if size == 0:
+        return "is empty (0 bytes): it was truncated or never written"
+    with path.open("rb") as handle:
+        header = handle.read(HEADER_SIZE)
+    if not header.startswith(HEADER):
+        return "is not an SQLite database: its first bytes are not an SQLite header (overwritten or not ours)"
+    if len(header) < HEADER_SIZE:
+        return f"is truncated: {size} bytes, shorter than an SQLite header"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count in the header is only valid when its change counter matches (see the SQLite file format).
+    counted = header[92:96] == header[24:28]
+    # A live write-ahead log may hold pages the main file does not have yet: the length is then SQLite's to judge.
+    if not Path(f"{path}-wal").exists() and (size % page_size or (counted and size < pages * page_size)):
+        return f"is truncated: {size} bytes where its header promises {pages * page_size}"
+    return None
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    # Without a log to read, `immutable` opens without creating -wal and -shm files beside a file that may be refused.
+    immutable = "" if Path(f"{path}-wal").exists() else "&immutable=1"
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{immutable}", uri=True)
+
+
+def _content_problem(path: Path, shape: Shape) -> str | None:
+    """Run SQLite's quick check and compare the tables with `shape`, reading only."""
+    connection = _connect_read_only(path)
+    try:
+        verdict = [row[0] for row in connection.execute("PRAGMA quick_check").fetchall()]
+        if verdict != ["ok"]:
+            first = verdict[0].replace("*** in database main ***", "").strip().splitlines()[0]
+            return f"is damaged: SQLite's check found '{first}'{f' and {len(verdict) - 1} more' if len(verdict) > 1 else ''}"
+        for table, columns in shape.tables:
+            found = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            missing = [column for column in columns if column not in found]
+            if missing:
+                tables = sorted(row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+                return f"is not a {shape.kind}: {_shape_gap(table, found, missing)} (its tables: {', '.join(tables) or 'none'})"
+        if shape.stamp and connection.execute("SELECT format FROM meta").fetchall() != [(shape.stamp,)]:
+            return f"is not a {shape.kind} of this version (format {shape.stamp})"
+    except sqlite3.DatabaseError as error:
+        return f"is damaged: SQLite says '{error}'"
+    finally:
+        connection.close()
+    return None
+
+
+def _shape_gap(table: str, found: set[str], missing: list[str]) -> str:
+    return f"its '{table}' table lacks {', '.join(missing)}" if found else f"it has no '{table}' table"
+
+
+def state_problem(path: Path, shape: Shape) -> str | None:
+    """Return why the file at `path` cannot be trusted (completing "<path> …"), or None when it is sound or absent; reads only."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "is a link to a file that does not exist" if path.is_symlink() else None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a pipe, device or socket)"
+    return _header_problem(path, os.stat(path).st_size) or _content_problem(path, shape)
+
+
+def _create(path: Path, shape: Shape, schema: str) -> None:
+    """Make a new state file beside `path` and link it into place: no one ever sees a half-made one, and none is overwritten."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        connection = sqlite3.connect(temporary, isolation_level=None)
+        try:
+            # WAL + NORMAL: a commit survives the process being killed (only power loss can undo the last ones).
+            connection.execute("PRAGMA journal_mode=WAL")
+            stamp = f"CREATE TABLE meta (format TEXT NOT NULL); INSERT INTO meta VALUES ('{shape.stamp}');" if shape.stamp else ""
+            connection.executescript(f"BEGIN; {stamp} {schema}; COMMIT;")
+        finally:
+            connection.close()
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: open theirs
+    finally:
+        os.unlink(temporary)
+
+
+def open_state(path: Path, shape: Shape, schema: str, **options: Any) -> sqlite3.Connection:
+    """Open a checked state file for reading and writing, creating it with `schema` if absent; raise `DamagedState` if it fails the check."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.path.lexists(path):
+        _create(path, shape, schema)
+    problem = state_problem(path, shape)
+    if problem:
+        raise DamagedState(path, problem)
+    connection = sqlite3.connect(path, timeout=30, **options)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
+
+
+def set_aside(path: Path) -> Path | None:
+    """Remove a damaged file of ours; move anything else aside (a folder may hold what lessonpress did not write). Return where it went."""
+    if path.is_symlink() or not path.is_dir():
+        # Only the link, the file or the pipe goes: never what a link points at.
+        for name in ("", *SIDE_FILES):
+            Path(f"{path}{name}").unlink(missing_ok=True)
+        return None
+    number = 1
+    while os.path.lexists(aside := path.with_name(f"{path.name}.moved-aside-{number}")):
+        number += 1
+    path.rename(aside)
+    return aside
 
 
 class SqliteStore:
-    """A connection to `<site>/.lessonpress/cache/<name>` whose tables are made by `schema` for `format`."""
+    """A cache in `<site>/.lessonpress/cache/<name>` made by `schema`: damaged, it is set aside and started again, with a `notices` line."""
 
-    def __init__(self, site_root: Path, name: str, format: str, schema: str) -> None:  # noqa: A002 - the stamp's name
-        self.folder = site_root / CACHE_DIR
-        self.path = self.folder / name
-        self._format = format
+    def __init__(self, site_root: Path, name: str, shape: Shape, schema: str, cost: str) -> None:
+        self._root = site_root
+        self.path = site_root / CACHE_DIR / name
+        self._shape = shape
         self._schema = schema
+        self._cost = cost  # what losing it means to the user, e.g. "rebuilt from the lessons"
+        self.notices: list[SourceError] = []
         self.connection = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        self.folder.mkdir(parents=True, exist_ok=True)
         try:
-            connection = self._connect()
-        except sqlite3.DatabaseError:
-            # Not a database at all (truncated, overwritten): start again from empty.
-            self._remove_files()
-            connection = self._connect()
-        return connection
+            return open_state(self.path, self._shape, self._schema, isolation_level=None)
+        except DamagedState as damaged:
+            self._start_again(damaged.reason)
+        return open_state(self.path, self._shape, self._schema, isolation_level=None)
 
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("CREATE TABLE IF NOT EXISTS meta (format TEXT NOT NULL)")
-            if connection.execute("SELECT format FROM meta").fetchall() != [(self._format,)]:
-                # The schema drops its own tables first: a store of another format is emptied whole.
-                connection.executescript(f"BEGIN; DELETE FROM meta; INSERT INTO meta VALUES ('{self._format}'); {self._schema} COMMIT;")
-            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError:
-            connection.close()
-            raise
-        return connection
+    def _start_again(self, reason: str) -> None:
+        aside = set_aside(self.path)
+        moved = f"moved to {aside.name}" if aside else "removed"
+        shown = self.path.relative_to(self._root).as_posix()
+        self.notices.append(SourceError(shown, 0, f"{reason}: {moved} and {self._cost}"))
 
-    def _remove_files(self) -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-
-    def reset(self) -> None:
-        """Throw the file away and start an empty one: what it held only costs speed to make again."""
+    def reset(self, error: sqlite3.DatabaseError) -> None:
+        """Start an empty file after SQLite failed on this one: what it held only costs time to make again."""
         self.connection.close()
-        self._remove_files()
-        self.connection = self._open()
+        self._start_again(f"could not be read ('{error}')")
+        self.connection = open_state(self.path, self._shape, self._schema, isolation_level=None)
 
     def close(self) -> None:
         self.connection.close()

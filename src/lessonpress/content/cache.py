@@ -13,13 +13,14 @@ from pathlib import Path
 from .. import __version__
 from ..errors import SourceError
 from ..fingerprint import package_fingerprint
-from ..store import SqliteStore
+from ..store import Shape, SqliteStore
 from .lesson import Lesson, SeriesInfo
 from .markdown import MARKDOWN_FINGERPRINT
 
 DATABASE = "parse.sqlite3"
 # Bump when the layout of an entry changes; a database of another format is dropped whole.
 FORMAT = "lessonpress-parse-cache/1"
+SHAPE = Shape("lessonpress parse cache", (("entries", ("key", "checksum", "value")),), FORMAT)
 
 # What parsing one source returns: the value (None when it has errors), its errors, its warnings.
 Parsed = tuple[Lesson | SeriesInfo | None, list[SourceError], list[SourceError]]
@@ -32,6 +33,7 @@ class CacheStats:
     hits: int
     misses: int  # includes entries found corrupt or stale and parsed again
     rejected: int  # entries present but unusable (checksum, format or unpickling failed)
+    notices: tuple[SourceError, ...] = ()  # the cache file was damaged and started again
 
 
 def parser_fingerprint(settings: Iterable[str]) -> str:
@@ -73,10 +75,16 @@ class ParseCache:
 
     def __init__(self, site_root: Path) -> None:
         self._store = SqliteStore(
-            site_root, DATABASE, FORMAT,
-            "DROP TABLE IF EXISTS entries; CREATE TABLE entries (key TEXT PRIMARY KEY, checksum BLOB NOT NULL, value BLOB NOT NULL);",
+            site_root, DATABASE, SHAPE,
+            "CREATE TABLE entries (key TEXT PRIMARY KEY, checksum BLOB NOT NULL, value BLOB NOT NULL)",
+            "rebuilt from the lessons (this build parses every lesson again)",
         )
         self.path = self._store.path
+
+    @property
+    def notices(self) -> tuple[SourceError, ...]:
+        """One line per time the file was found damaged and started again."""
+        return tuple(self._store.notices)
 
     def get_many(self, keys: Iterable[str]) -> tuple[dict[str, Parsed], int]:
         """Return the usable entries among `keys` and how many were present but corrupt."""
@@ -94,8 +102,8 @@ class ParseCache:
                     rejected += 1
                 else:
                     found[key] = value
-        except sqlite3.DatabaseError:
-            self._store.reset()
+        except sqlite3.DatabaseError as error:
+            self._store.reset(error)
             return {}, 0
         return found, rejected
 
@@ -118,9 +126,9 @@ class ParseCache:
                 keep = set(keep)
                 stored = {key for (key,) in self._store.connection.execute("SELECT key FROM entries")}
                 self._store.connection.executemany("DELETE FROM entries WHERE key = ?", [(key,) for key in stored - keep])
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as error:
             # A cache that cannot be written only costs speed next time; the build goes on.
-            self._store.reset()
+            self._store.reset(error)
 
     def close(self) -> None:
         self._store.close()

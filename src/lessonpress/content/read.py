@@ -310,7 +310,7 @@ def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]], progress: 
         cache.put_many(new_entries, keys)
     finally:
         cache.close()
-    return [found[key] for key in keys], CacheStats(hits=len(files) - len(missing), misses=len(missing), rejected=rejected)
+    return [found[key] for key in keys], CacheStats(hits=len(files) - len(missing), misses=len(missing), rejected=rejected, notices=cache.notices)
 
 
 @dataclass(frozen=True)
@@ -352,7 +352,7 @@ def _sources(listing: _Listing, results: list[Parsed], stats: CacheStats) -> Sou
     lessons: list[Lesson] = []
     series: list[SeriesInfo] = []
     errors = list(listing.errors)
-    warnings: list[SourceError] = []
+    warnings = list(stats.notices)
     for value, found_errors, found_warnings in results:
         if isinstance(value, Lesson):
             lessons.append(value)

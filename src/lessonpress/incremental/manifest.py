@@ -8,10 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..store import SqliteStore
+from ..errors import SourceError
+from ..store import Shape, SqliteStore
 
 DATABASE = "outputs.sqlite3"
 FORMAT = "lessonpress-outputs/1"
+SHAPE = Shape("lessonpress build record", (("jobs", ("output", "name", "key", "outside", "files")),), FORMAT)
 
 # One output file as written: its path in the output folder, its size and its mtime in ns.
 Written = tuple[str, int, int]
@@ -38,19 +40,25 @@ class Manifest:
 
     def __init__(self, site_root: Path, output: Path) -> None:
         self._store = SqliteStore(
-            site_root, DATABASE, FORMAT,
-            "DROP TABLE IF EXISTS jobs; CREATE TABLE jobs (output TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL,"
-            " outside INTEGER NOT NULL, files BLOB NOT NULL, PRIMARY KEY (output, name));",
+            site_root, DATABASE, SHAPE,
+            "CREATE TABLE jobs (output TEXT NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL,"
+            " outside INTEGER NOT NULL, files BLOB NOT NULL, PRIMARY KEY (output, name))",
+            "started again (this build renders every page again; output/ is still checked file by file)",
         )
         self._output = str(output.resolve())
+
+    @property
+    def notices(self) -> tuple[SourceError, ...]:
+        """One line per time the file was found damaged and started again."""
+        return tuple(self._store.notices)
 
     def load(self) -> dict[str, Record]:
         """Every record of the output folder; a damaged one is left out, so its job runs again."""
         records: dict[str, Record] = {}
         try:
             rows = self._store.connection.execute("SELECT name, key, outside, files FROM jobs WHERE output = ?", (self._output,)).fetchall()
-        except sqlite3.DatabaseError:
-            self._store.reset()
+        except sqlite3.DatabaseError as error:
+            self._store.reset(error)
             return records
         for name, key, outside, blob in rows:
             try:
@@ -69,9 +77,9 @@ class Manifest:
                 self._store.connection.execute("BEGIN IMMEDIATE")
                 self._store.connection.execute("DELETE FROM jobs WHERE output = ?", (self._output,))
                 self._store.connection.executemany("INSERT INTO jobs VALUES (?, ?, ?, ?, ?)", rows)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as error:
             # Lost records only cost speed: the next build renders everything again.
-            self._store.reset()
+            self._store.reset(error)
 
     def close(self) -> None:
         self._store.close()

@@ -13,7 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BuildFailed
+from ..errors import BuildFailed, SourceError
 from ..progress import Counted, Progress
 from ..render.themes import BodyReads, template_error
 from ..workers import fan_out, usable_cpus
@@ -104,6 +104,7 @@ class Ran:
     written: WriteResult
     rendered: int  # jobs rendered; the others were unchanged since the last build
     sizes: dict[str, int]  # every output file's size, by path
+    notices: tuple[SourceError, ...]  # the build record was found damaged and started again
 
 
 def run_jobs(
@@ -121,7 +122,7 @@ def run_jobs(
         existing = scan(output)
         problem = None if own else foreign_error(output, existing, {path for record in records.values() for path, _, _ in record.files})
         if problem:
-            raise BuildFailed([problem])
+            raise BuildFailed([problem], manifest.notices)
         previous = [records.get(job.name) for job in jobs]
         stale = [
             index for index, (job, record) in enumerate(zip(jobs, previous))
@@ -139,4 +140,4 @@ def run_jobs(
         manifest.save(now.items())
     finally:
         manifest.close()
-    return Ran(written, len(stale), {path: size for record in now.values() for path, size, _ in record.files})
+    return Ran(written, len(stale), {path: size for record in now.values() for path, size, _ in record.files}, manifest.notices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from ..errors import SendFailed, SourceError
 from ..site.model import Issue
+from ..store import DamagedState, Shape, open_state
 
 LEDGER_PATH = Path(".lessonpress") / "sends.sqlite"
 LOCK_PATH = Path(".lessonpress") / "send.lock"
@@ -20,7 +22,7 @@ STATES = ("queued", "sending", "sent", "failed", "uncertain")
 INTERRUPTED = "the sender stopped during the SMTP transaction: the relay may or may not have accepted it"
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS sends (
+CREATE TABLE sends (
     lesson TEXT NOT NULL,
     email TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'uncertain')),
@@ -30,6 +32,13 @@ CREATE TABLE IF NOT EXISTS sends (
     PRIMARY KEY (lesson, email)
 ) WITHOUT ROWID
 """
+# No format stamp: ledgers made before the check have only this table, and must still open.
+SHAPE = Shape("lessonpress send ledger", (("sends", ("lesson", "email", "state", "attempts", "reply", "updated")),))
+RECOVERY = (
+    "nothing was sent and the file was left as it is. Restore it from a backup, or try"
+    " 'sqlite3 .lessonpress/sends.sqlite .recover | sqlite3 recovered.sqlite' and move recovered.sqlite in its place;"
+    " only if neither works, move it aside and send again, knowing every reader on the list may get a second copy"
+)
 
 
 @dataclass(frozen=True)
@@ -60,19 +69,20 @@ class Ledger:
 
     @classmethod
     def open(cls, root: Path, *, read_only: bool = False) -> Ledger:
-        """Open (creating) the site's ledger; read-only opens an empty in-memory one if there is none yet."""
+        """Open (creating) the site's ledger; read-only opens an empty in-memory one if there is none yet.
+
+        A ledger that fails its check stops the command (`SendFailed`) before anything reads or writes it:
+        sending without knowing who was already sent would give readers a second copy.
+        """
         path = root / LEDGER_PATH
-        if read_only and not path.exists():
+        if read_only and not os.path.lexists(path):
             connection = sqlite3.connect(":memory:", check_same_thread=False)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(path, check_same_thread=False, timeout=30)
-            # WAL + NORMAL: a commit survives the process being killed (only power loss can undo the last ones).
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(_SCHEMA)
-        connection.commit()
-        return cls(connection)
+            connection.execute(_SCHEMA)
+            return cls(connection)
+        try:
+            return cls(open_state(path, SHAPE, _SCHEMA, check_same_thread=False))
+        except DamagedState as damaged:
+            raise SendFailed([SourceError(LEDGER_PATH.as_posix(), 0, f"{damaged.reason}: {RECOVERY}")]) from None
 
     def close(self) -> None:
         with self._lock:
