@@ -34,10 +34,12 @@ CREATE TABLE sends (
 """
 # No format stamp: ledgers made before the check have only this table, and must still open.
 SHAPE = Shape("lessonpress send ledger", (("sends", ("lesson", "email", "state", "attempts", "reply", "updated")),))
+# `.dump` rather than `.recover`: sqlite3 3.40's `.recover` fails on WITHOUT ROWID tables; `.dump` ends a damaged file with ROLLBACK.
 RECOVERY = (
-    "nothing was sent and the file was left as it is. Restore it from a backup, or try"
-    " 'sqlite3 .lessonpress/sends.sqlite .recover | sqlite3 recovered.sqlite' and move recovered.sqlite in its place;"
-    " only if neither works, move it aside and send again, knowing every reader on the list may get a second copy"
+    "nothing was sent and the file was left as it is. Restore it from a backup; or keep the rows SQLite can still read with"
+    " sqlite3 .lessonpress/sends.sqlite .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/' | sqlite3 recovered.sqlite"
+    " and put recovered.sqlite in its place (readers whose rows were lost may get a second copy);"
+    " moving it aside without a replacement means every reader on the list may get a second copy"
 )
 
 
