@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import SourceError
+from .errors import SourceError, source_error
 
 CACHE_DIR = Path(".lessonpress") / "cache"
 HEADER = b"SQLite format 3\x00"
@@ -76,7 +76,8 @@ def _content_problem(path: Path, shape: Shape) -> str | None:
         if verdict != ["ok"]:
             first = verdict[0].replace("*** in database main ***", "").strip().splitlines()[0]
             return f"is damaged: SQLite's check found '{first}'{f' and {len(verdict) - 1} more' if len(verdict) > 1 else ''}"
-        for table, columns in shape.tables:
+        stamped = (("meta", ("format",)),) if shape.stamp else ()
+        for table, columns in (*shape.tables, *stamped):
             found = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
             missing = [column for column in columns if column not in found]
             if missing:
@@ -98,14 +99,36 @@ def _shape_gap(table: str, found: set[str], missing: list[str]) -> str:
 def state_problem(path: Path, shape: Shape) -> str | None:
     """Return why the file at `path` cannot be trusted (completing "<path> …"), or None when it is sound or absent; reads only."""
     try:
-        mode = os.stat(path).st_mode
+        found = os.stat(path)
     except FileNotFoundError:
         return "is a link to a file that does not exist" if path.is_symlink() else None
-    if stat.S_ISDIR(mode):
+    if stat.S_ISDIR(found.st_mode):
         return "is a folder, not a file"
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(found.st_mode):
         return "is not a regular file (a pipe, device or socket)"
-    return _header_problem(path, os.stat(path).st_size) or _content_problem(path, shape)
+    return _header_problem(path, found.st_size) or _content_problem(path, shape)
+
+
+def folder_problem(folder: Path) -> DamagedState | None:
+    """Return what stands where `folder` (or a folder above it) should be: a file, or a link to nothing; None if it can be made."""
+    for parent in (folder, *folder.parents):
+        if os.path.lexists(parent) and not parent.is_dir():
+            reason = "is a link to nothing" if parent.is_symlink() else "is a file"
+            return DamagedState(parent, f"{reason} where lessonpress keeps a folder of its state")
+    return None
+
+
+def make_state_folder(folder: Path) -> None:
+    """Make the folder state files live in; raise `DamagedState` when something else stands in its way."""
+    problem = folder_problem(folder)
+    if problem:
+        raise problem
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def _initialise(connection: sqlite3.Connection, shape: Shape, schema: str) -> None:
+    stamp = f"CREATE TABLE meta (format TEXT NOT NULL); INSERT INTO meta VALUES ('{shape.stamp}');" if shape.stamp else ""
+    connection.executescript(f"BEGIN; {stamp} {schema}; COMMIT;")
 
 
 def _create(path: Path, shape: Shape, schema: str) -> None:
@@ -117,8 +140,7 @@ def _create(path: Path, shape: Shape, schema: str) -> None:
         try:
             # WAL + NORMAL: a commit survives the process being killed (only power loss can undo the last ones).
             connection.execute("PRAGMA journal_mode=WAL")
-            stamp = f"CREATE TABLE meta (format TEXT NOT NULL); INSERT INTO meta VALUES ('{shape.stamp}');" if shape.stamp else ""
-            connection.executescript(f"BEGIN; {stamp} {schema}; COMMIT;")
+            _initialise(connection, shape, schema)
         finally:
             connection.close()
         try:
@@ -131,7 +153,7 @@ def _create(path: Path, shape: Shape, schema: str) -> None:
 
 def open_state(path: Path, shape: Shape, schema: str, **options: Any) -> sqlite3.Connection:
     """Open a checked state file for reading and writing, creating it with `schema` if absent; raise `DamagedState` if it fails the check."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_state_folder(path.parent)
     if not os.path.lexists(path):
         _create(path, shape, schema)
     problem = state_problem(path, shape)
@@ -143,9 +165,9 @@ def open_state(path: Path, shape: Shape, schema: str, **options: Any) -> sqlite3
     return connection
 
 
-def set_aside(path: Path) -> Path | None:
+def set_aside(path: Path, *, ours: bool) -> Path | None:
     """Remove a damaged file of ours; move anything else aside (a folder may hold what lessonpress did not write). Return where it went."""
-    if path.is_symlink() or not path.is_dir():
+    if ours and (path.is_symlink() or not path.is_dir()):
         # Only the link, the file or the pipe goes: never what a link points at.
         for name in ("", *SIDE_FILES):
             Path(f"{path}{name}").unlink(missing_ok=True)
@@ -173,19 +195,27 @@ class SqliteStore:
         try:
             return open_state(self.path, self._shape, self._schema, isolation_level=None)
         except DamagedState as damaged:
-            self._start_again(damaged.reason)
+            if not damaged.path.is_relative_to(self.path.parent):
+                return self._in_memory(damaged)
+            self._start_again(damaged.path, damaged.reason)
         return open_state(self.path, self._shape, self._schema, isolation_level=None)
 
-    def _start_again(self, reason: str) -> None:
-        aside = set_aside(self.path)
+    def _in_memory(self, damaged: DamagedState) -> sqlite3.Connection:
+        """Keep the cache in memory for this run: `.lessonpress/` itself also holds the send ledger, so a cache never moves it."""
+        self.notices.append(source_error(self._root, damaged.path, 0, f"{damaged.reason}: the cache is not kept for the next build; move it away"))
+        connection = sqlite3.connect(":memory:", isolation_level=None)
+        _initialise(connection, self._shape, self._schema)
+        return connection
+
+    def _start_again(self, path: Path, reason: str) -> None:
+        aside = set_aside(path, ours=path == self.path)
         moved = f"moved to {aside.name}" if aside else "removed"
-        shown = self.path.relative_to(self._root).as_posix()
-        self.notices.append(SourceError(shown, 0, f"{reason}: {moved} and {self._cost}"))
+        self.notices.append(source_error(self._root, path, 0, f"{reason}: {moved} and {self._cost}"))
 
     def reset(self, error: sqlite3.DatabaseError) -> None:
         """Start an empty file after SQLite failed on this one: what it held only costs time to make again."""
         self.connection.close()
-        self._start_again(f"could not be read ('{error}')")
+        self._start_again(self.path, f"could not be read ('{error}')")
         self.connection = open_state(self.path, self._shape, self._schema, isolation_level=None)
 
     def close(self) -> None:

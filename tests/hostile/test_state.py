@@ -166,3 +166,43 @@ def test_a_folder_in_place_of_a_cache_is_moved_aside_whole(built_site: tuple[Pat
     assert ".lessonpress/cache/parse.sqlite3: warning: is a folder, not a file: moved to parse.sqlite3.moved-aside-1 and rebuilt" in run.stderr
     assert (root / CACHE_DIR / "parse.sqlite3.moved-aside-1" / "keep.txt").read_text() == "someone's file: must survive\n"
     assert path.is_file()
+
+
+def test_a_file_where_the_cache_folder_goes_is_moved_aside(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(PROJECTS / "minimal", root)
+    (root / ".lessonpress").mkdir()
+    (root / ".lessonpress/cache").write_text("someone's notes\n")
+    run = run_cli(root, "build")
+    assert run.status == 0, run.said
+    assert ".lessonpress/cache: warning: is a file where lessonpress keeps a folder of its state: moved to cache.moved-aside-1" in run.stderr
+    assert (root / ".lessonpress/cache.moved-aside-1").read_text() == "someone's notes\n"
+
+
+def blocking_file(path: Path) -> None:
+    path.write_text("someone's notes\n")
+
+
+def dangling_link(path: Path) -> None:
+    """Where the ledger lives on a disk that is not mounted."""
+    path.symlink_to(path.parent / "unmounted" / "lessonpress-state")
+
+
+@pytest.mark.parametrize(("block", "reason"), [(blocking_file, "is a file"), (dangling_link, "is a link to nothing")], ids=["file", "dangling-link"])
+def test_what_stands_where_the_state_folder_goes_is_never_moved(tmp_path: Path, block: Callable[[Path], None], reason: str) -> None:
+    """`.lessonpress/` holds the ledger too: a build keeps its caches in memory, send and sends stop, and it stays where it is."""
+    root = make_site(tmp_path)
+    block(root / ".lessonpress")
+    listed = write_list(tmp_path / "list.csv", many(3))
+    built = run_cli(root, "build")
+    assert built.status == 0, built.said
+    assert f".lessonpress: warning: {reason} where lessonpress keeps a folder of its state: the cache is not kept for the next build" in built.stderr
+    handler = Recorder()
+    with smtp_server(handler) as settings:
+        env = {"LESSONPRESS_SMTP_URL": f"smtp://127.0.0.1:{settings.port}", "LESSONPRESS_SECRET": SECRET}
+        runs = [run_cli(root, "send", LESSON, "--list", str(listed), "--now", NOW.isoformat(), env=env), run_cli(root, "sends")]
+    for run in runs:
+        assert run.status == 1, run.said
+        assert f".lessonpress: {reason} where lessonpress keeps a folder of its state: nothing was sent" in run.stderr
+    assert handler.copies() == {}
+    assert (root / ".lessonpress").is_symlink() or (root / ".lessonpress").read_text() == "someone's notes\n"

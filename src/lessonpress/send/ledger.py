@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import SendFailed, SourceError
+from ..errors import SendFailed, SourceError, source_error
 from ..site.model import Issue
-from ..store import DamagedState, Shape, open_state
+from ..store import DamagedState, Shape, folder_problem, make_state_folder, open_state
 
 LEDGER_PATH = Path(".lessonpress") / "sends.sqlite"
 LOCK_PATH = Path(".lessonpress") / "send.lock"
@@ -41,6 +41,8 @@ RECOVERY = (
     " and put recovered.sqlite in its place (readers whose rows were lost may get a second copy);"
     " moving it aside without a replacement means every reader on the list may get a second copy"
 )
+
+STANDS_IN_THE_WAY = "nothing was sent: if the ledger lives elsewhere (a link to a disk), make it reachable; otherwise move this away and run again"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,10 @@ class Ledger:
         sending without knowing who was already sent would give readers a second copy.
         """
         path = root / LEDGER_PATH
+        # A link to an unmounted disk, say: "no ledger yet" would be a lie.
+        folder = folder_problem(path.parent)
+        if folder:
+            raise SendFailed([source_error(root, folder.path, 0, f"{folder.reason}: {STANDS_IN_THE_WAY}")])
         if read_only and not os.path.lexists(path):
             connection = sqlite3.connect(":memory:", check_same_thread=False)
             connection.execute(_SCHEMA)
@@ -84,7 +90,7 @@ class Ledger:
         try:
             return cls(open_state(path, SHAPE, _SCHEMA, check_same_thread=False))
         except DamagedState as damaged:
-            raise SendFailed([SourceError(LEDGER_PATH.as_posix(), 0, f"{damaged.reason}: {RECOVERY}")]) from None
+            raise SendFailed([source_error(root, damaged.path, 0, f"{damaged.reason}: {RECOVERY}")]) from None
 
     def close(self) -> None:
         with self._lock:
@@ -153,7 +159,10 @@ class Ledger:
 def send_lock(root: Path) -> Iterator[None]:
     """Hold the site's send lock, so an overlapping cron run cannot send the same rows twice."""
     path = root / LOCK_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        make_state_folder(path.parent)
+    except DamagedState as damaged:
+        raise SendFailed([source_error(root, damaged.path, 0, f"{damaged.reason}: {STANDS_IN_THE_WAY}")]) from None
     with path.open("w") as handle:
         try:
             # The kernel drops a flock when its process dies, even by kill -9: no stale lock files.
