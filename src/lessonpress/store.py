@@ -57,7 +57,11 @@ def _header_problem(path: Path, size: int) -> str | None:
     # The page count in the header is only valid when its change counter matches (see the SQLite file format).
     counted = header[92:96] == header[24:28]
     # A live write-ahead log may hold pages the main file does not have yet: the length is then SQLite's to judge.
-    if not Path(f"{path}-wal").exists() and (size % page_size or (counted and size < pages * page_size)):
+    if Path(f"{path}-wal").exists():
+        return None
+    if size % page_size:
+        return f"is truncated: {size} bytes, not a whole number of its {page_size}-byte pages"
+    if counted and size < pages * page_size:
         return f"is truncated: {size} bytes where its header promises {pages * page_size}"
     return None
 
@@ -84,7 +88,7 @@ def _content_problem(path: Path, shape: Shape) -> str | None:
                 tables = sorted(row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
                 return f"is not a {shape.kind}: {_shape_gap(table, found, missing)} (its tables: {', '.join(tables) or 'none'})"
         if shape.stamp and connection.execute("SELECT format FROM meta").fetchall() != [(shape.stamp,)]:
-            return f"is not a {shape.kind} of this version (format {shape.stamp})"
+            return f"was made by another version of lessonpress (its format is not {shape.stamp})"
     except sqlite3.DatabaseError as error:
         return f"is damaged: SQLite says '{error}'"
     finally:
