@@ -64,8 +64,6 @@ def _read_text(path: Path, shown: str) -> str:
 LINE_END = re.compile(r"\r\n|\r|\n")  # Excel for Mac still writes CR alone
 # Longer than any name, address or date: a bigger cell is a damaged export, not a reader.
 MAX_CELL = 4096
-# A line holding an address: the mark of a reader's row swallowed by a quote left open above it.
-ADDRESS_IN_LINE = re.compile(r"[^\s,;\"<>@]+@[A-Za-z0-9-]+\.[A-Za-z]")
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,14 @@ class _BrokenQuote(Exception):
         self.message = message
 
 
+def _holds_an_address_cell(line: str) -> bool:
+    """Whether a line has a cell that is an address alone: the mark of a reader's row swallowed by a quote left open above it.
+
+    An address inside other text ("Bcc: victim@example.net") does not count: a quoted name may hold that.
+    """
+    return any(is_address(cell.strip().strip('"')) for cell in line.split(","))
+
+
 def _quoted(lines: list[str], index: int, start: int) -> tuple[str, int, int]:
     """Read the quoted cell opening at lines[index][start]; return its text and the line and position after it."""
     parts: list[str] = []
@@ -94,7 +100,7 @@ def _quoted(lines: list[str], index: int, start: int) -> tuple[str, int, int]:
             line, position = line + 1, 0
             if line == len(lines):
                 raise _BrokenQuote("a quoted cell opened on this line never closes: close the quote or remove it")
-            if ADDRESS_IN_LINE.search(lines[line]):
+            if _holds_an_address_cell(lines[line]):
                 raise _BrokenQuote(
                     f"a quoted cell opened on this line runs on into line {line + 1}, which holds an address of its own:"
                     " close the quote on this line or remove it"
