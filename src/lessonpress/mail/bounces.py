@@ -16,12 +16,17 @@ token is what `TokenIndex.find` (send/tokens.py) turns into a reader, once verif
 
 Every message is hostile input: nothing here raises on what a message holds, and the work is
 bounded. Only the first READ_LIMIT bytes are parsed (every format puts its report before the
-returned message), at most PART_LIMIT MIME parts, the first TEXT_LIMIT characters of a text,
-RECIPIENT_LIMIT recipients; addresses and the diagnostic are cleaned as reader text is.
+returned message), with at most HEADER_LINE_LIMIT header lines and PART_LIMIT MIME parts; only
+the first TEXT_LIMIT characters of a text, HEADER_VALUE_LIMIT of a header and RECIPIENT_LIMIT
+recipients are read. flufl.bounce sees the first DETECTOR_LIMIT bytes, each line cut to
+LINE_LIMIT: some of its patterns take time quadratic in a line's length. Addresses and the
+diagnostic are cleaned as reader text is.
 """
 
 from __future__ import annotations
 
+import binascii
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,12 +40,21 @@ from flufl.bounce import all_failures
 from ..untrusted import one_line, shorten
 from .sources import PART_LIMIT, TEXT_LIMIT
 
-READ_LIMIT = 1024 * 1024
+READ_LIMIT = 256 * 1024  # reports are a few kilobytes; what follows them is the returned message
+HEADER_LINE_LIMIT = 1000  # a bounce's Received chain is tens of lines; each header lookup reads them all
+HEADER_VALUE_LIMIT = 4096
+DETECTOR_LIMIT = 64 * 1024  # free-form bounces name the failed addresses in their first lines
+LINE_LIMIT = 998  # RFC 5322's longest line
 RECIPIENT_LIMIT = 100
 DIAGNOSTIC_LIMIT = 1000
 ADDRESS_LIMIT = 254  # RFC 5321's longest path, less its angle brackets
 
 Kind = Literal["hard", "soft", "complaint"]
+
+# flufl.bounce logs a detector's failure with its traceback before raising it, and with no
+# handler configured Python prints that to stderr. A failing detector is one more hostile
+# message (read_bounce returns None), so its log goes nowhere unless an application routes it.
+logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
 
 # A failure's RFC 3463 status such as 5.1.1, not the tail of an IP address such as 10.5.1.1.
 _STATUS = re.compile(r"(?<![\d.])[45]\.\d{1,3}\.\d{1,3}(?!\.?\d)")
@@ -78,23 +92,29 @@ class TokenFinder(Protocol):
 
 
 def read_bounce(raw: bytes, template: TokenFinder | None = None) -> Bounce | None:
-    """Return what a raw message reports as a bounce or a complaint, or None when it is neither."""
+    """Return what a raw message reports as a bounce or a complaint, or None when it is neither or names nobody."""
     data = raw[:READ_LIMIT]
     # Each part starts with a line "--boundary": counting those bounds the parts without parsing.
-    if data.count(b"\n--") > PART_LIMIT:
+    if data.count(b"\n--") > PART_LIMIT or _header_lines(data) > HEADER_LINE_LIMIT:
         return None
     try:
-        message = BytesParser().parsebytes(data)
-        return _read(message, template)
+        found = _read(BytesParser().parsebytes(data), data, template)
     except RecursionError:
         return None  # parts nested deeper than the interpreter can walk
     # The email package and the detectors raise many kinds of error on hostile input; such a
     # message says nothing that can be acted on.
     except Exception:  # noqa: BLE001
         return None
+    # A report that names nobody, by address or by token, cannot be acted on.
+    return found if found is not None and (found.recipients or found.token) else None
 
 
-def _read(message: Message, template: TokenFinder | None) -> Bounce | None:
+def _header_lines(data: bytes) -> int:
+    end = min((found for found in (data.find(b"\n\n"), data.find(b"\n\r\n")) if found >= 0), default=len(data))
+    return data.count(b"\n", 0, end)
+
+
+def _read(message: Message, data: bytes, template: TokenFinder | None) -> Bounce | None:
     report_type = message.get_param("report-type", "") if message.get_content_type() == "multipart/report" else ""
     if isinstance(report_type, tuple):
         report_type = collapse_rfc2231_value(report_type)
@@ -103,7 +123,7 @@ def _read(message: Message, template: TokenFinder | None) -> Bounce | None:
     status_part = _first_part(message, "message/delivery-status")
     found = _dsn(message, status_part, template) if status_part is not None else None
     if found is None and _looks_like_bounce(message):
-        found = _free_form(message, template)
+        found = _free_form(message, _for_detectors(data), template)
     return found
 
 
@@ -147,9 +167,22 @@ def _complaint(message: Message, template: TokenFinder | None) -> Bounce | None:
     return Bounce("complaint", recipients, token, "", shorten(feedback_type, DIAGNOSTIC_LIMIT))
 
 
-def _free_form(message: Message, template: TokenFinder | None) -> Bounce | None:
+def _for_detectors(data: bytes) -> Message:
+    """Return the start of a message as flufl.bounce can read it: lines cut short, bytes beyond ASCII as "?"."""
+    start = b"\n".join(line[:LINE_LIMIT] for line in data[:DETECTOR_LIMIT].split(b"\n"))
+    # With 8-bit bytes in a header the email package returns a Header object where the
+    # detectors expect text, and they fail; they skip non-ASCII addresses anyway.
+    message = BytesParser().parsebytes(start.decode("ascii", "replace").encode("ascii", "replace"))
+    if not message.get("From", "").strip():
+        # One detector fails on a missing or empty From, and the detectors after it never run.
+        del message["From"]
+        message["From"] = "<>"
+    return message
+
+
+def _free_form(message: Message, start: Message, template: TokenFinder | None) -> Bounce | None:
     """Read a bounce without a report part through flufl.bounce, with the status and reason its text gives."""
-    temporary, permanent = all_failures(message)
+    temporary, permanent = all_failures(start)
     if not temporary and not permanent:
         return None
     text = _first_text(message)
@@ -209,7 +242,7 @@ def _bounce_token(message: Message, template: TokenFinder | None) -> str | None:
     """Find the token in the address the bounce was sent to, else in the returned message's return path."""
     if template is None:
         return None
-    values = [str(value)[:TEXT_LIMIT] for name in _ENVELOPE_HEADERS for value in message.get_all(name, [])[:RECIPIENT_LIMIT]]
+    values = [str(value)[:HEADER_VALUE_LIMIT] for name in _ENVELOPE_HEADERS for value in message.get_all(name, [])[:RECIPIENT_LIMIT]]
     addresses = [address for _, address in getaddresses(values)]
     original = _original_headers(message)
     if original is not None:
@@ -242,10 +275,13 @@ def _original_headers(message: Message) -> Message | None:
 def _field_blocks(part: Message) -> list[Message]:
     """Return the groups of fields of a message/delivery-status or message/feedback-report part."""
     payload = part.get_payload()
-    if isinstance(payload, list):
-        return [block for block in payload if isinstance(block, Message)]
-    # Sent with a transfer encoding, the fields were not split by the parser: split them here.
-    return [HeaderParser().parsestr(block.strip() + "\n") for block in re.split(r"\n[ \t]*\n", _decoded(part)) if block.strip()]
+    blocks = [block for block in payload if isinstance(block, Message)] if isinstance(payload, list) else []
+    if _header(part, "Content-Transfer-Encoding").strip().lower() != "base64":
+        return blocks
+    # The parser split the encoded text as if it were fields: decode it and split it here.
+    encoded = "".join(str(block.get_payload()) for block in blocks)
+    text = binascii.a2b_base64(encoded.encode("ascii", "replace")).decode("utf-8", "replace")[:TEXT_LIMIT]
+    return [HeaderParser().parsestr(chunk.strip() + "\n") for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")) if chunk.strip()]
 
 
 def _first_part(message: Message, content_type: str) -> Message | None:
@@ -286,7 +322,7 @@ def _decoded(part: Message) -> str:
 def _header(message: Message, name: str) -> str:
     # A header with undecodable bytes comes back as a Header object, not a str.
     value = message.get(name)
-    return "" if value is None else str(value)[:TEXT_LIMIT]
+    return "" if value is None else str(value)[:HEADER_VALUE_LIMIT]
 
 
 def _address(value: str) -> str:
