@@ -50,6 +50,7 @@ DIAGNOSTIC_LIMIT = 1000
 ADDRESS_LIMIT = 254  # RFC 5321's longest path, less its angle brackets
 
 Kind = Literal["hard", "soft", "complaint"]
+Failure = Literal["hard", "soft"]
 
 # flufl.bounce logs a detector's failure with its traceback before raising it, and with no
 # handler configured Python prints that to stderr. A failing detector is one more hostile
@@ -121,29 +122,35 @@ def _read(message: Message, data: bytes, template: TokenFinder | None) -> Bounce
     if str(report_type).lower() == "feedback-report":
         return _complaint(message, template)
     status_part = _first_part(message, "message/delivery-status")
-    found = _dsn(message, status_part, template) if status_part is not None else None
-    if found is None and _looks_like_bounce(message):
-        found = _free_form(message, _for_detectors(data), template)
-    return found
+    recipients = _recipient_fields(status_part) if status_part is not None else []
+    if recipients:
+        # A report whose recipients' fields can be read is believed, even when nothing failed.
+        return _dsn(message, recipients, template)
+    return _free_form(message, _for_detectors(data), template) if _looks_like_bounce(message) else None
 
 
-def _dsn(message: Message, status_part: Message, template: TokenFinder | None) -> Bounce | None:
+def _recipient_fields(status_part: Message) -> list[Message]:
+    """Return the per-recipient field groups of a message/delivery-status part."""
+    blocks = _field_blocks(status_part)[: RECIPIENT_LIMIT + 1]
+    return [fields for fields in blocks if _header(fields, "Final-Recipient") or _header(fields, "Original-Recipient")]
+
+
+def _dsn(message: Message, recipient_fields: list[Message], template: TokenFinder | None) -> Bounce | None:
     """Read an RFC 3464 report: the most severe failure among its recipients' fields."""
-    failures: dict[Kind, list[tuple[str, str, str]]] = {"hard": [], "soft": []}
-    for fields in _field_blocks(status_part)[:RECIPIENT_LIMIT + 1]:
+    failures: dict[Failure, list[tuple[str, str, str]]] = {"hard": [], "soft": []}
+    for fields in recipient_fields:
         status = _status(_header(fields, "Status"))
-        kind = _kind(_header(fields, "Action").strip().lower(), status)
+        failure = _kind(_header(fields, "Action").strip().lower(), status)
         # Original-Recipient is the address we sent to; Final-Recipient may be where it was forwarded.
-        address = _address(_header(fields, "Original-Recipient") or _header(fields, "Final-Recipient"))
-        if kind is not None and kind != "complaint":
-            failures[kind].append((address, status, _diagnostic(_header(fields, "Diagnostic-Code"))))
-    kind = "hard" if failures["hard"] else "soft"
+        address = _header(fields, "Original-Recipient") or _header(fields, "Final-Recipient")
+        if failure is not None:
+            failures[failure].append((address, status, _diagnostic(_header(fields, "Diagnostic-Code"))))
+    kind: Failure = "hard" if failures["hard"] else "soft"
     chosen = failures[kind]
     if not chosen:
         return None
     _, status, diagnostic = chosen[0]
-    recipients = _unique(address for address, _, _ in chosen)
-    return Bounce(kind, recipients, _bounce_token(message, template), status, diagnostic)
+    return Bounce(kind, _unique(address for address, _, _ in chosen), _bounce_token(message, template), status, diagnostic)
 
 
 def _complaint(message: Message, template: TokenFinder | None) -> Bounce | None:
@@ -189,11 +196,13 @@ def _free_form(message: Message, start: Message, template: TokenFinder | None) -
     found = _STATUS.search(text)
     status = found.group() if found else ""
     kind = _kind("failed" if permanent else "delayed", status) or "hard"
-    recipients = _unique(address.decode("ascii", "replace") for address in sorted(permanent | temporary)[:RECIPIENT_LIMIT])
+    found_addresses = (address.decode("ascii", "replace") for address in sorted(permanent | temporary)[:RECIPIENT_LIMIT])
+    # Heuristic detectors can pick our own return path out of the returned message's headers.
+    recipients = _unique(address for address in found_addresses if template is None or template.token_in(address) is None)
     return Bounce(kind, recipients, _bounce_token(message, template), status, _reason_line(text, status))
 
 
-def _kind(action: str, status: str) -> Kind | None:
+def _kind(action: str, status: str) -> Failure | None:
     """Say how hard a recipient's failure is from its DSN Action and Status, or None when it did not fail."""
     if action == "delayed":
         return "soft"
