@@ -33,6 +33,7 @@ def read(name: str) -> Bounce | None:
         ("outlook.eml", "hard", "j.okafor@outlook.com", "5.1.1", "550 5.1.1 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup"),
         ("qmail.eml", "hard", "old-reader@qmail.example.net", "5.1.1", "No mailbox by that name is here. (#5.1.1)"),
         ("soft-mailbox-full.eml", "soft", "busy@example.org", "4.2.2", "452 4.2.2 <busy@example.org>: Mailbox full"),
+        ("exim-delayed.eml", "soft", "tom.baker@example.net", "4.3.0", "451 4.3.0 Temporary local problem, please try later"),
         ("arf-complaint.eml", "complaint", "reader@aol.com", "", "abuse"),
     ],
 )
