@@ -37,7 +37,7 @@ Purpose = Literal["unsubscribe", "confirm", "bounce"]
 _LETTERS: dict[Purpose, str] = {"unsubscribe": "u", "confirm": "c", "bounce": "b"}
 _PURPOSES: dict[str, Purpose] = {letter: purpose for purpose, letter in _LETTERS.items()}
 _HEX = re.compile("[0-9a-f]+")
-_MAC_BYTES = 16  # 128 bits: forging one by guessing takes 2**128 tries; the brief's floor is 80
+_MAC_BYTES = 16  # 128 bits: far past guessing (80 would do), and still short enough for a local part
 TOKEN_LENGTH = 1 + 2 * _MAC_BYTES  # a purpose letter, then the MAC in hex
 LOCAL_PART_LIMIT = 64  # RFC 5321, section 4.5.3.1.1
 PLACEHOLDER = "{token}"
@@ -82,7 +82,7 @@ def make_token(secret: str, address: str, purpose: Purpose) -> str:
 def token_purpose(token: str) -> Purpose | None:
     """Return the purpose a token is shaped for, or None when it is not a token of this format."""
     token = token.lower()
-    if len(token) != TOKEN_LENGTH or not _HEX.fullmatch(token, 1):
+    if len(token) != TOKEN_LENGTH or not token.isascii() or not _HEX.fullmatch(token, 1):
         return None
     return _PURPOSES.get(token[0])
 
