@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,33 @@ def test_each_server_s_report_names_the_reader_by_address_and_by_token(name: str
     found = read(name)
     assert found == Bounce(kind, (reader,), make_token(SECRET, reader, "bounce"), status, reason)
     assert found is not None and TokenIndex(SECRET, READERS, "bounce").find(found.token or "") == reader
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.eml")), ids=lambda path: path.name)
+def test_crlf_line_ends_as_imap_gives_them_read_the_same(path: Path) -> None:
+    raw = path.read_bytes()
+    assert read_bounce(raw.replace(b"\n", b"\r\n"), TEMPLATE) == read_bounce(raw, TEMPLATE)
+
+
+def test_mangled_reports_never_raise_nor_print(capfd: pytest.CaptureFixture[str]) -> None:
+    # flufl.bounce logs a failing detector's traceback; none may reach the terminal.
+    randomness = random.Random(21)
+    samples = [path.read_bytes() for path in sorted(SAMPLES.glob("*.eml"))]
+    pieces = [b"\n", b"\n--", b"\x00", b"\xff\xfe", b";", b"=?utf-8?b?", b"--x\n", b"<", b"@", b"\r", b"From:\n", b"Content-Transfer-Encoding: base64\n"]
+    for _ in range(300):
+        raw = bytearray(randomness.choice(samples))
+        for _ in range(randomness.randint(1, 20)):
+            at = randomness.randrange(len(raw) + 1)
+            if randomness.random() < 0.5:
+                raw[at:at] = randomness.choice(pieces)
+            else:
+                del raw[at : at + randomness.randint(1, 40)]
+        read_bounce(bytes(raw), TEMPLATE)
+    # Without a From, one of flufl.bounce's detectors fails and stops the rest; qmail's is after it.
+    found = read_bounce(sample("qmail.eml").replace(b"From: MAILER-DAEMON@qmail.example.net\n", b""), TEMPLATE)
+    assert found is not None and found.recipients == ("old-reader@qmail.example.net",)
+    captured = capfd.readouterr()
+    assert (captured.out, captured.err) == ("", "")
 
 
 def test_the_token_is_found_whatever_case_the_server_wrote_it_in() -> None:
