@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
-import random
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,25 +52,43 @@ def test_crlf_line_ends_as_imap_gives_them_read_the_same(path: Path) -> None:
     assert read_bounce(raw.replace(b"\n", b"\r\n"), TEMPLATE) == read_bounce(raw, TEMPLATE)
 
 
-def test_mangled_reports_never_raise_nor_print(capfd: pytest.CaptureFixture[str]) -> None:
-    # flufl.bounce logs a failing detector's traceback; none may reach the terminal.
-    randomness = random.Random(21)
-    samples = [path.read_bytes() for path in sorted(SAMPLES.glob("*.eml"))]
-    pieces = [b"\n", b"\n--", b"\x00", b"\xff\xfe", b";", b"=?utf-8?b?", b"--x\n", b"<", b"@", b"\r", b"From:\n", b"Content-Transfer-Encoding: base64\n"]
-    for _ in range(300):
-        raw = bytearray(randomness.choice(samples))
-        for _ in range(randomness.randint(1, 20)):
-            at = randomness.randrange(len(raw) + 1)
-            if randomness.random() < 0.5:
-                raw[at:at] = randomness.choice(pieces)
-            else:
-                del raw[at : at + randomness.randint(1, 40)]
-        read_bounce(bytes(raw), TEMPLATE)
+MANGLE = """
+import logging, random, sys
+from pathlib import Path
+from lessonpress.mail.bounces import read_bounce
+from lessonpress.send.tokens import AddressTemplate
+
+template = AddressTemplate.parse("bounces+{token}@retention.example.org")
+randomness = random.Random(21)
+samples = [path.read_bytes() for path in sorted(Path(sys.argv[1]).glob("*.eml"))]
+pieces = [b"\\n", b"\\n--", b"\\x00", b"\\xff\\xfe", b";", b"=?utf-8?b?", b"--x\\n", b"<", b"@", b"\\r", b"From:\\n", b"Content-Transfer-Encoding: base64\\n"]
+for _ in range(300):
+    raw = bytearray(randomness.choice(samples))
+    for _ in range(randomness.randint(1, 20)):
+        at = randomness.randrange(len(raw) + 1)
+        if randomness.random() < 0.5:
+            raw[at:at] = randomness.choice(pieces)
+        else:
+            del raw[at : at + randomness.randint(1, 40)]
+    read_bounce(bytes(raw), template)
+# What flufl.bounce does when one of its detectors fails: log the traceback, then raise.
+try:
+    raise IndexError("a detector failed")
+except IndexError:
+    logging.getLogger("flufl.bounce").exception("Exception in detector")
+"""
+
+
+def test_mangled_reports_never_raise_nor_print() -> None:
+    # In a process of its own: pytest's log capture would hide what a bare `lessonpress` prints.
+    run = subprocess.run([sys.executable, "-c", MANGLE, str(SAMPLES)], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}, timeout=120)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+
+
+def test_a_free_form_bounce_without_a_sender_is_still_read() -> None:
     # Without a From, one of flufl.bounce's detectors fails and stops the rest; qmail's is after it.
     found = read_bounce(sample("qmail.eml").replace(b"From: MAILER-DAEMON@qmail.example.net\n", b""), TEMPLATE)
     assert found is not None and found.recipients == ("old-reader@qmail.example.net",)
-    captured = capfd.readouterr()
-    assert (captured.out, captured.err) == ("", "")
 
 
 def test_the_token_is_found_whatever_case_the_server_wrote_it_in() -> None:
