@@ -23,11 +23,6 @@ HOWS = ("command", "import", "mail", "form")
 NAME_LIMIT = 200
 SOURCE_LIMIT = 300
 
-__all__ = [
-    "HOWS", "LIST_PATH", "STATUSES", "STOPPED", "Change", "DamagedList", "ImportRow", "Merged", "Reader",
-    "ReaderRecord", "Recipient", "Roster", "ListRefused",
-]
-
 
 class ListRefused(Stopped):
     """A list command that changed nothing."""
