@@ -125,6 +125,8 @@ class Roster:
             return cls(connect(path))
         except DamagedList as damaged:
             raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, damaged.reason)], damaged.recovery) from None
+        except (OSError, sqlite3.Error) as error:
+            raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, f"cannot be opened ({getattr(error, 'strerror', None) or error})")]) from None
 
     def close(self) -> None:
         with self._lock:
