@@ -132,7 +132,7 @@ def _records(text: str, shown: str) -> tuple[list[tuple[int, list[str]]], list[S
 
 def _tags(raw: str) -> tuple[str, ...]:
     # Mailchimp writes `"one","two"`, Buttondown a list: keep the words, drop the quotes and brackets.
-    return tuple(part.strip(" \"'[]") for part in raw.split(","))
+    return tuple(tag for tag in (part.strip(" \"'[]") for part in raw.split(",")) if tag)
 
 
 def _created(raw: str, tz: tzinfo) -> str | None:
