@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ LISTS = Path(__file__).parent / "data" / "lists"
 
 
 @pytest.fixture
-def roster(tmp_path: Path) -> Roster:
+def roster(tmp_path: Path) -> Iterator[Roster]:
     opened = Roster.open(tmp_path)
     yield opened
     opened.close()
