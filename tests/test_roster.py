@@ -108,7 +108,7 @@ def test_forget_erases_the_address_from_the_file_and_blocks_imports_and_mail(tmp
     roster.add("Secret.Reader@example.org", name="Sigrid Secretsdottir", tags=["private-tag"], source="lessonpress list add")
     roster.set_status("secret.reader@example.org", "bounced", how="mail", source="<bounce-for-secret.reader@example.org>")
     roster.add("other@example.org", source="forwarded by secret.reader@example.org")
-    assert roster.forget("secret.reader@example.org") is True
+    assert roster.forget("secret.reader@example.org").known
     roster.close()
 
     for path in (tmp_path / ".lessonpress").iterdir():
@@ -249,3 +249,28 @@ def test_unreadable_csv_and_unknown_columns(tmp_path: Path) -> None:
     )
     found = read_import("email,status\na@example.org,deleted\n", "x.csv")
     assert "x.csv:2: status 'deleted' is not one of" in str(found.errors[0])
+
+
+def test_an_import_running_beside_removals_never_brings_anyone_back(tmp_path: Path) -> None:
+    """Two connections, as two processes would have: each write transaction reads and writes as one."""
+    remover, importer = Roster.open(tmp_path), Roster.open(tmp_path)
+    addresses = [f"r{number}@example.org" for number in range(60)]
+
+    def remove_each() -> None:
+        for address in addresses:
+            remover.add(address)
+            remover.remove(address)
+
+    def import_again_and_again() -> None:
+        for round_number in range(15):
+            importer.merge([ImportRow(f"old.csv:{round_number}", address) for address in addresses])
+
+    threads = [threading.Thread(target=remove_each), threading.Thread(target=import_again_and_again)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert {reader.status for reader in remover.readers()} == {"unsubscribed"}
+    assert remover.counts()["unsubscribed"] == 60
+    remover.close()
+    importer.close()

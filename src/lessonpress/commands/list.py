@@ -234,7 +234,7 @@ def forget_command(root: Path, address: str) -> None:
     started = time.perf_counter()
     roster = Roster.open(root)
     try:
-        known = roster.forget(address)
+        forgotten = roster.forget(address)
     finally:
         roster.close()
     if (root / LEDGER_PATH).exists():
@@ -246,5 +246,7 @@ def forget_command(root: Path, address: str) -> None:
         if sent:
             click.echo(f"note: {LEDGER_PATH.as_posix()} still records {_plural(len(sent), 'lesson')} sent to this address: this version does not erase the send ledger", err=True)
     shown = terminal_text(address)
-    what = f"Forgot {shown}: address, name and history erased" if known else f"{shown} was not on the list; its digest is kept"
+    if not forgotten.settled:
+        click.echo("note: another process has the list open: the erased bytes leave .lessonpress/list.sqlite-wal when it closes the list", err=True)
+    what = f"Forgot {shown}: address, name and history erased" if forgotten.known else f"{shown} was not on the list; its digest is kept"
     click.echo(f"{what}; only 'lessonpress list add' can bring it back {_took(started)}")

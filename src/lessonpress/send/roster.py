@@ -7,7 +7,8 @@ import hmac
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,14 @@ class ImportRow:
     status: str = "active"
     tags: tuple[str, ...] = ()
     created: str = ""
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What `forget` did: whether the list held the address, and whether its bytes have left the file already."""
+
+    known: bool
+    settled: bool
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,7 @@ class Roster:
         Only `how="command"` (the author, explicitly) may bring back a forgotten address or a stopped reader.
         """
         address, name, tags = self._check(address, name, tags, status, how)
-        with self._lock, self._db:
+        with self._lock, self._writing():
             existing = self._db.execute("SELECT status, name, tags FROM readers WHERE key = ?", (address.lower(),)).fetchone()
             if how != "command":
                 if existing is None and self._forgotten(address):
@@ -195,7 +204,7 @@ class Roster:
         """Record a new status with its evidence; return the reader, or None if the list does not hold the address."""
         if status not in STATUSES or how not in HOWS:
             raise ValueError(f"unknown status {status!r} or way {how!r}")
-        with self._lock, self._db:
+        with self._lock, self._writing():
             row = self._db.execute("SELECT status FROM readers WHERE key = ?", (address.lower(),)).fetchone()
             if row is None:
                 return None
@@ -213,7 +222,7 @@ class Roster:
         """Import rows in one transaction: new readers are added; a stopped or forgotten reader is never brought back."""
         added = changed = unchanged = 0
         notes: list[SourceError] = []
-        with self._lock, self._db:
+        with self._lock, self._writing():
             for row in rows:
                 path, _, line = row.source.rpartition(":")
                 where = (path, int(line)) if line.isdigit() else (row.source, 0)
@@ -239,21 +248,36 @@ class Roster:
                     unchanged += 1
         return Merged(added, changed, unchanged, tuple(notes))
 
-    def forget(self, address: str) -> bool:
-        """Erase a reader's address, name and history, keeping a keyed digest so no import or bounce re-adds them; False if unknown."""
+    def forget(self, address: str) -> Forgotten:
+        """Erase a reader's address, name and history, keeping a keyed digest so no import or bounce re-adds them."""
         key = address.lower()
         with self._lock:
-            with self._db:
+            with self._writing():
                 known = self._db.execute("DELETE FROM readers WHERE key = ?", (key,)).rowcount
                 self._db.execute("DELETE FROM history WHERE key = ?", (key,))
                 # Evidence that names the address (a command line, a Message-ID) goes with it.
                 self._db.execute("UPDATE history SET source = '(forgotten)' WHERE instr(lower(source), ?) > 0", (key,))
                 self._db.execute("INSERT OR IGNORE INTO forgotten (digest, at) VALUES (?, ?)", (self._digest(address), _now()[:10]))
             # secure_delete zeroed the freed bytes; fold the log into the file so no old page keeps them.
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return bool(known)
+            # Another process reading the list can hold the log back: it then goes when that process closes the list.
+            busy, logged, moved = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return Forgotten(bool(known), settled=not busy and logged == moved)
 
     # -- inside ------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write transaction, taken at once: what it read cannot change under it, even from another process."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, f"is busy ({error}): another lessonpress command holds it; run this one again")]) from None
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _check(self, address: str, name: str, tags: Iterable[str], status: str, how: str) -> tuple[str, str, tuple[str, ...]]:
         address = address.strip()

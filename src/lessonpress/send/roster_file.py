@@ -117,7 +117,7 @@ def _create(path: Path) -> None:
 def connect(path: Path | None) -> sqlite3.Connection:
     """Open the list at `path` for reading and writing (None: a new empty one in memory); create it if absent, refuse it if damaged."""
     if path is None:
-        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        connection = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         connection.executescript(SCHEMA)
         return connection
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +131,8 @@ def connect(path: Path | None) -> sqlite3.Connection:
         problem = f"cannot be read ({error.strerror})"
     if problem:
         raise DamagedList(problem)
-    connection = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    # Autocommit: `Roster` opens each write transaction itself, with BEGIN IMMEDIATE.
+    connection = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
     # WAL + NORMAL: a commit survives the process being killed (only power loss can undo the last ones).
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
