@@ -68,7 +68,7 @@ def add_command(root: Path, address: str, name: str, tags: tuple[str, ...], conf
     """
     started = time.perf_counter()
     if any("," in tag for tag in tags):
-        raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, "a tag may not hold a comma: pass one --tag per tag")])
+        raise ListRefused([SourceError("--tag", 0, "a tag may not hold a comma: pass one --tag per tag")])
     roster = Roster.open(root)
     try:
         source = "lessonpress list add" + (" --confirm" if confirm else "")

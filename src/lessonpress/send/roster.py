@@ -135,7 +135,8 @@ class Roster:
         except DamagedList as damaged:
             raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, damaged.reason)], damaged.recovery) from None
         except (OSError, sqlite3.Error) as error:
-            raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, f"cannot be opened ({getattr(error, 'strerror', None) or error})")]) from None
+            reason = f"{error.strerror}: {error.filename}" if isinstance(error, OSError) and error.filename else str(error)
+            raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, f"cannot be opened ({reason})")]) from None
 
     def close(self) -> None:
         with self._lock:
