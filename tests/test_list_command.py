@@ -175,6 +175,7 @@ def test_export_writes_what_send_reads(tmp_path: Path) -> None:
     refused = lp(site, "list", "export", "-o", str(target))
     assert refused.exit_code == 1 and f"{target}: already exists: pass --force to overwrite it" in refused.stderr
     assert lp(site, "list", "export", "--active", "-o", str(target), "--force").exit_code == 0
+    assert target.stat().st_mode & 0o777 == 0o600  # readers' personal data: readable by the publisher alone
     sendable = read_subscribers(target, ZoneInfo("UTC"))
     assert [subscriber.email for subscriber in sendable.subscribers] == ["ann@example.org", "kim@example.org", "ned@example.org"]
     assert sendable.warnings == ()
