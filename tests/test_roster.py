@@ -274,3 +274,10 @@ def test_an_import_running_beside_removals_never_brings_anyone_back(tmp_path: Pa
     assert remover.counts()["unsubscribed"] == 60
     remover.close()
     importer.close()
+
+
+def test_forget_needs_an_address_and_touches_no_one_else(roster: Roster) -> None:
+    roster.add("keep@example.org", source="lessonpress list add")
+    with pytest.raises(ListRefused, match="'' is not a valid email address"):
+        roster.forget("  ")
+    assert [change.source for change in roster.show("keep@example.org").history] == ["lessonpress list add"]  # type: ignore[union-attr]

@@ -146,14 +146,14 @@ class Roster:
 
     def find(self, address: str) -> Reader | None:
         with self._lock:
-            row = self._db.execute(_READER + " WHERE key = ?", (address.lower(),)).fetchone()
+            row = self._db.execute(_READER + " WHERE key = ?", (address.strip().lower(),)).fetchone()
         return _reader(row) if row else None
 
     def show(self, address: str) -> ReaderRecord | None:
         """Return a reader with every status change, oldest first."""
         with self._lock:
-            row = self._db.execute(_READER + " WHERE key = ?", (address.lower(),)).fetchone()
-            changes = self._db.execute("SELECT status, at, how, source FROM history WHERE key = ? ORDER BY id", (address.lower(),)).fetchall()
+            row = self._db.execute(_READER + " WHERE key = ?", (address.strip().lower(),)).fetchone()
+            changes = self._db.execute("SELECT status, at, how, source FROM history WHERE key = ? ORDER BY id", (address.strip().lower(),)).fetchall()
         return ReaderRecord(_reader(row), tuple(Change(*change) for change in changes)) if row else None
 
     def counts(self) -> dict[str, int]:
@@ -205,6 +205,7 @@ class Roster:
         """Record a new status with its evidence; return the reader, or None if the list does not hold the address."""
         if status not in STATUSES or how not in HOWS:
             raise ValueError(f"unknown status {status!r} or way {how!r}")
+        address = address.strip()
         with self._lock, self._writing():
             row = self._db.execute("SELECT status FROM readers WHERE key = ?", (address.lower(),)).fetchone()
             if row is None:
@@ -227,9 +228,10 @@ class Roster:
             for row in rows:
                 path, _, line = row.source.rpartition(":")
                 where = (path, int(line)) if line.isdigit() else (row.source, 0)
-                key = row.address.lower()
+                address, name, tags = self._check(row.address, row.name, row.tags, row.status, "import")
+                key = address.lower()
                 existing = self._db.execute("SELECT status, name, tags FROM readers WHERE key = ?", (key,)).fetchone()
-                if existing is None and self._forgotten(row.address):
+                if existing is None and self._forgotten(address):
                     notes.append(SourceError(*where, f"{row.address} was forgotten ('lessonpress list forget'): not imported; 'lessonpress list add' brings it back"))
                     continue
                 status = row.status
@@ -239,7 +241,7 @@ class Roster:
                 if existing is not None and existing[0] == "active" and status == "pending":
                     status = "active"  # a pending row elsewhere does not undo a confirmation here
                 before = existing
-                self._put(row.address, one_line(row.name), clean_tags(row.tags), status, "import", row.source, existing, created=row.created)
+                self._put(address, name, tags, status, "import", row.source, existing, created=row.created)
                 after = self._db.execute("SELECT status, name, tags FROM readers WHERE key = ?", (key,)).fetchone()
                 if before is None:
                     added += 1
@@ -251,6 +253,7 @@ class Roster:
 
     def forget(self, address: str) -> Forgotten:
         """Erase a reader's address, name and history, keeping a keyed digest so no import or bounce re-adds them."""
+        address = self._check(address, "", (), "unsubscribed", "command")[0]
         key = address.lower()
         with self._lock:
             with self._writing():
