@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lessonpress.send.roster import LIST_PATH, ImportRow, ListRefused, Roster
-from lessonpress.send.roster_csv import read_import
+from lessonpress.send.roster_csv import read_import, write_export
 
 LISTS = Path(__file__).parent / "data" / "lists"
 
@@ -281,3 +282,17 @@ def test_forget_needs_an_address_and_touches_no_one_else(roster: Roster) -> None
     with pytest.raises(ListRefused, match="'' is not a valid email address"):
         roster.forget("  ")
     assert [change.source for change in roster.show("keep@example.org").history] == ["lessonpress list add"]  # type: ignore[union-attr]
+
+
+def test_an_export_reads_back_and_a_formula_stays_text(roster: Roster) -> None:
+    roster.add("calc@example.org", name="=HYPERLINK(\"http://evil.example\")", tags=["a b", "c"])
+    roster.add("plain@example.org", name="Plain Reader", status="pending")
+    written = io.StringIO()
+    assert write_export(roster.readers(), written) == 2
+    assert "'=HYPERLINK" in written.getvalue()
+    found = read_import(written.getvalue(), "export.csv")
+    assert found.errors == ()
+    assert [(row.address, row.name, row.status, row.tags) for row in found.rows] == [
+        ("calc@example.org", "=HYPERLINK(\"http://evil.example\")", "active", ("a b", "c")),
+        ("plain@example.org", "Plain Reader", "pending", ()),
+    ]

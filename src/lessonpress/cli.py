@@ -14,7 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("lessonpress.commands.check:check_command", "Check every lesson before sending; --format json for editors."),
     "email": ("lessonpress.commands.email:email_command", "Write or print one lesson as email (.eml, .html or .txt)."),
     "init": ("lessonpress.commands.init:init_command", "Create a new site, ready to serve."),
-    "list": ("lessonpress.commands.list:list_group", "The subscriber list lessonpress keeps: counts, add, remove, show, import, export, forget."),
+    "list": ("lessonpress.commands.list:list_group", "The subscriber list lessonpress keeps: add, import, forget…"),
     "new": ("lessonpress.commands.new:new_command", "Create the next lesson of a series as a draft; print its path."),
     "polls": ("lessonpress.commands.polls:polls_group", "Read readers' poll votes back from a mailbox."),
     "replies": ("lessonpress.commands.replies:replies_command", "List readers' replies per lesson from a mailbox."),

@@ -55,7 +55,7 @@ def list_group(ctx: click.Context) -> None:
     click.echo(f"{_plural(total, 'reader')} on the list, {counts['active']} active, in {where} {_took(started)}")
 
 
-@list_group.command("add")
+@list_group.command("add", short_help="Add a reader, active (or pending with --confirm).")
 @click.argument("address")
 @click.option("--name", default="", help="The reader's name, for the greeting.")
 @click.option("--tag", "tags", multiple=True, help="A tag; repeat for more.")
@@ -87,7 +87,7 @@ def add_command(root: Path, address: str, name: str, tags: tuple[str, ...], conf
     click.echo(f"{what} {_took(started)}")
 
 
-@list_group.command("remove")
+@list_group.command("remove", short_help="Unsubscribe a reader; the history stays.")
 @click.argument("address")
 @click.pass_obj
 def remove_command(root: Path, address: str) -> None:
@@ -107,7 +107,7 @@ def remove_command(root: Path, address: str) -> None:
         click.echo(f"Unsubscribed {terminal_text(reader.address)} (was {before.status}) {_took(started)}")
 
 
-@list_group.command("show")
+@list_group.command("show", short_help="Show a reader's status and history.")
 @click.argument("address")
 @click.pass_obj
 def show_command(root: Path, address: str) -> None:
@@ -134,7 +134,7 @@ def show_command(root: Path, address: str) -> None:
     click.echo(f"Showed {terminal_text(reader.address)}: {reader.status}, {_plural(len(record.history), 'change')} {_took(started)}")
 
 
-@list_group.command("export")
+@list_group.command("export", short_help="Write the list as CSV, as send --list reads it.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to this file (default: standard output).")
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.option("--active", "active_only", is_flag=True, help="Only active readers: a list to send to.")
@@ -178,7 +178,7 @@ def _site_zone(root: Path) -> ZoneInfo:
     return config.tz
 
 
-@list_group.command("import")
+@list_group.command("import", short_help="Import a CSV from lessonpress or a mail service.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "format_name", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True, help="Who wrote the file; auto tells by its columns.")
 @click.option("--skip-bad", is_flag=True, help="Import the good rows even if some are bad (each bad one is still reported).")
@@ -223,7 +223,7 @@ def import_command(root: Path, file: Path, format_name: str, skip_bad: bool) -> 
     click.echo(f"Imported {shown} ({found.format}): {', '.join(parts)} {_took(started)}")
 
 
-@list_group.command("forget")
+@list_group.command("forget", short_help="Erase a reader's personal data, keeping a digest.")
 @click.argument("address")
 @click.pass_obj
 def forget_command(root: Path, address: str) -> None:
