@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -22,49 +23,95 @@ CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
 URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
 
 
+# A setting's checks: each takes the value (of the declared kind) and says what is wrong with it, or "".
+Check = Callable[[Any], str]
+
+
+def setting(default: Any = MISSING, *, key: str = "", kind: type | tuple[type, ...] = (), checks: tuple[Check, ...] = (), required: bool = False) -> Any:
+    """Declare one key of `lessonpress.toml` as a dataclass field: its name in the file, its kind and every check, in one place."""
+    kinds = kind or type(default)
+    metadata = {"key": key, "kind": kinds, "checks": checks, "required": required}
+    return field(metadata=metadata) if default is MISSING else field(default=default, metadata=metadata)
+
+
+def _scheme_check(*schemes: str) -> Check:
+    return lambda url: url_problem(url, schemes) if url else ""
+
+
+def _at_least(low: int, why: str = "") -> Check:
+    return lambda number: f"must be at least {low}{why}" if number < low else ""
+
+
+def _theme(name: str) -> str:
+    # A theme is a folder name under themes/: no path, so no file from outside the site can be copied into it.
+    if THEME_NAME.fullmatch(name) and name not in ("..", "."):
+        return ""
+    return f"'{name}' must be a folder name under themes/ (letters, digits, '-', '_', '.'), not a path; \"default\" is the built-in theme"
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"'{name}' is not a known zone: use a name like 'Europe/London' or 'UTC'"
+    return ""
+
+
+def _placeholders(endpoint: str) -> str:
+    return "must contain both {poll} and {choice}" if endpoint and ("{poll}" not in endpoint or "{choice}" not in endpoint) else ""
+
+
+def _auto_topics(count: int) -> str:
+    return "" if 0 <= count <= 6 else "must be 0 (no automatic polls) to 6"
+
+
+# Keys holding a URL may only use these schemes: a `javascript:` or `data:` URL in an email or a page runs or shows whatever it holds.
+_WEB = _scheme_check("http", "https")
+
+
 @dataclass(frozen=True)
 class Author:
-    name: str = ""
-    email: str = ""
-    url: str = ""
-    bio: str = ""
-    role: str = ""
+    name: str = setting("")
+    email: str = setting("")
+    url: str = setting("", checks=(_WEB,))
+    bio: str = setting("")
+    role: str = setting("")
 
 
 @dataclass(frozen=True)
 class EmailConfig:
-    sender: str = ""
-    reply_to: str = ""
-    unsubscribe_url: str = ""
-    subject_prefix: str = ""
-    merge_tags: str | dict[str, str] = ""
-    size_budget_kb: int = 100
+    sender: str = setting("", key="from")
+    reply_to: str = setting("")
+    unsubscribe_url: str = setting("", checks=(_scheme_check("http", "https", "mailto"),))
+    subject_prefix: str = setting("")
+    merge_tags: str | dict[str, str] = setting("", kind=(str, dict))
+    size_budget_kb: int = setting(100, checks=(_at_least(1, " (kilobytes; Gmail clips at about 102)"),))
 
 
 @dataclass(frozen=True)
 class PollConfig:
-    address: str = ""
-    endpoint: str = ""
-    question: str = "Which of these should a future lesson cover?"
-    auto_topics: int = 3  # topics an automatic poll offers from data/topics.yml; 0 turns them off
+    address: str = setting("")
+    endpoint: str = setting("", checks=(_WEB, _placeholders))
+    question: str = setting("Which of these should a future lesson cover?")
+    auto_topics: int = setting(3, checks=(_auto_topics,))  # topics an automatic poll offers from data/topics.yml; 0 turns them off
 
 
 @dataclass(frozen=True)
 class SiteConfig:
-    """Everything `lessonpress.toml` says, with defaults filled in."""
+    """Everything `lessonpress.toml` says, with defaults filled in; the [site] keys are declared here, the other sections in their own classes."""
 
     root: Path
-    title: str
-    url: str
-    description: str = ""
-    language: str = "en"
-    timezone: str = "UTC"
-    theme: str = "default"
-    greeting: str = ""
-    reply_prompt: str = ""
-    copyright: str = ""
-    postal_address: str = ""
-    feed_limit: int = 20
+    title: str = setting(kind=str, required=True)
+    url: str = setting(kind=str, required=True, checks=(_WEB,))
+    description: str = setting("")
+    language: str = setting("en")
+    timezone: str = setting("UTC", checks=(_timezone,))
+    theme: str = setting("default", checks=(_theme,))
+    greeting: str = setting("")
+    reply_prompt: str = setting("")
+    copyright: str = setting("")
+    postal_address: str = setting("")
+    feed_limit: int = setting(20, checks=(_at_least(1),))
     author: Author = Author()
     email: EmailConfig = EmailConfig()
     polls: PollConfig = PollConfig()
@@ -100,38 +147,6 @@ class SiteConfig:
         return self.root / "data"
 
 
-# section -> key -> (type, dataclass field name)
-_SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], str]]] = {
-    "site": {
-        "title": (str, "title"),
-        "url": (str, "url"),
-        "description": (str, "description"),
-        "language": (str, "language"),
-        "timezone": (str, "timezone"),
-        "theme": (str, "theme"),
-        "greeting": (str, "greeting"),
-        "reply_prompt": (str, "reply_prompt"),
-        "copyright": (str, "copyright"),
-        "postal_address": (str, "postal_address"),
-        "feed_limit": (int, "feed_limit"),
-    },
-    "author": {key: (str, key) for key in ("name", "email", "url", "bio", "role")},
-    "email": {
-        "from": (str, "sender"),
-        "reply_to": (str, "reply_to"),
-        "unsubscribe_url": (str, "unsubscribe_url"),
-        "subject_prefix": (str, "subject_prefix"),
-        "merge_tags": ((str, dict), "merge_tags"),
-        "size_budget_kb": (int, "size_budget_kb"),
-    },
-    "polls": {
-        "address": (str, "address"),
-        "endpoint": (str, "endpoint"),
-        "question": (str, "question"),
-        "auto_topics": (int, "auto_topics"),
-    },
-}
-
 
 def _line_of(text: str, section: str, key: str | None = None) -> int:
     """Find the line of `[section]` or of `key` inside it (TOML parsers give no positions)."""
@@ -149,14 +164,7 @@ def _line_of(text: str, section: str, key: str | None = None) -> int:
     return 1
 
 
-# Keys holding a URL, with the schemes each may use: a `javascript:` or `data:` URL in an email or a page runs or shows whatever it holds.
-_URL_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("site", "url"): ("http", "https"),
-    ("author", "url"): ("http", "https"),
-    ("email", "unsubscribe_url"): ("http", "https", "mailto"),
-    ("polls", "endpoint"): ("http", "https"),
-}
-# A theme is a folder name under themes/: no path, so no file from outside the site can be copied into it.
+# A theme is a folder name under themes/.
 THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -184,17 +192,31 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _value_problems(text: str, section: str, key: str, value: object) -> list[SourceError]:
-    """Check one setting's text: no control characters anywhere, and a URL key holds a URL of an allowed scheme."""
-    if not isinstance(value, str):
-        return []
-    line = _line_of(text, section, key)
-    schemes = _URL_KEYS.get((section, key))
-    if schemes is not None and value.strip():
-        problem = url_problem(value.strip(), schemes)
-        return [SourceError(CONFIG_NAME, line, f"[{section}] {key} {problem}")] if problem else []
-    found = control_character(value)
-    return [SourceError(CONFIG_NAME, line, f"[{section}] {key} {found[1]} (a TOML escape like \\u001b makes one)")] if found else []
+def _control_problem(value: object) -> str:
+    """Text anywhere in the settings holds no control character (a TOML escape like \\u001b makes one)."""
+    found = control_character(value) if isinstance(value, str) else None
+    return f"{found[1]} (a TOML escape like \\u001b makes one)" if found else ""
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One key of a section as `setting` declared it."""
+
+    field: str
+    kind: type | tuple[type, ...]
+    checks: tuple[Check, ...]
+    required: bool
+
+
+def _section_keys(kind: type) -> dict[str, _Key]:
+    """A section's keys by their name in the file, read from the dataclass that declares them."""
+    return {
+        item.metadata["key"] or item.name: _Key(item.name, item.metadata["kind"], item.metadata["checks"], item.metadata["required"])
+        for item in fields(kind) if "kind" in item.metadata
+    }
+
+
+SECTIONS: dict[str, dict[str, _Key]] = {name: _section_keys(kind) for name, kind in (("site", SiteConfig), ("author", Author), ("email", EmailConfig), ("polls", PollConfig))}
 
 
 def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
@@ -219,49 +241,35 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
 
     errors: list[SourceError] = []
     warnings: list[SourceError] = []
-    sections: dict[str, dict[str, Any]] = {name: {} for name in _SCHEMA}
+    sections: dict[str, dict[str, Any]] = {name: {} for name in SECTIONS}
     for section, table in data.items():
         if not isinstance(table, dict):
-            home = next((f": put it under [{name}]" for name, keys in _SCHEMA.items() if section in keys), "")
+            home = next((f": put it under [{name}]" for name, keys in SECTIONS.items() if section in keys), "")
             warnings.append(SourceError(CONFIG_NAME, _line_of(text, "", section), f"key '{section}' outside any section is ignored{home}"))
             continue
-        if section not in _SCHEMA:
-            warnings.append(SourceError(CONFIG_NAME, _line_of(text, section), f"unknown section [{section}] is ignored{_did_you_mean(section, list(_SCHEMA))}"))
+        if section not in SECTIONS:
+            warnings.append(SourceError(CONFIG_NAME, _line_of(text, section), f"unknown section [{section}] is ignored{_did_you_mean(section, list(SECTIONS))}"))
             continue
-        schema = _SCHEMA[section]
-        for key, value in table.items():
-            if key not in schema:
-                warnings.append(SourceError(CONFIG_NAME, _line_of(text, section, key), f"unknown key '{key}' in [{section}] is ignored{_did_you_mean(key, list(schema))}"))
+        keys = SECTIONS[section]
+        for name, value in table.items():
+            if name not in keys:
+                warnings.append(SourceError(CONFIG_NAME, _line_of(text, section, name), f"unknown key '{name}' in [{section}] is ignored{_did_you_mean(name, list(keys))}"))
                 continue
-            kind, field_name = schema[key]
-            if not isinstance(value, kind) or isinstance(value, bool):
-                wanted = "text" if kind is str else "a whole number" if kind is int else "text or a table"
-                errors.append(SourceError(CONFIG_NAME, _line_of(text, section, key), f"[{section}] {key} must be {wanted}"))
+            key = keys[name]
+            if not isinstance(value, key.kind) or isinstance(value, bool):
+                wanted = "text" if key.kind is str else "a whole number" if key.kind is int else "text or a table"
+                errors.append(SourceError(CONFIG_NAME, _line_of(text, section, name), f"[{section}] {name} must be {wanted}"))
                 continue
-            sections[section][field_name] = value.strip() if isinstance(value, str) else value
-            errors.extend(_value_problems(text, section, key, value))
-
-    site = sections["site"]
-    for required in ("title", "url"):
-        if not site.get(required):
-            errors.append(SourceError(CONFIG_NAME, _line_of(text, "site"), f"[site] {required} is required: add {required} = \"…\""))
-    theme = site.get("theme", "default")
-    if not THEME_NAME.fullmatch(theme) or theme in ("..", "."):
-        errors.append(SourceError(CONFIG_NAME, _line_of(text, "site", "theme"), f"[site] theme '{theme}' must be a folder name under themes/ (letters, digits, '-', '_', '.'), not a path; \"default\" is the built-in theme"))
-    timezone = site.get("timezone", "UTC")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors.append(SourceError(CONFIG_NAME, _line_of(text, "site", "timezone"), f"[site] timezone '{timezone}' is not a known zone: use a name like 'Europe/London' or 'UTC'"))
-    if "feed_limit" in site and site["feed_limit"] < 1:
-        errors.append(SourceError(CONFIG_NAME, _line_of(text, "site", "feed_limit"), "[site] feed_limit must be at least 1"))
-    endpoint = sections["polls"].get("endpoint", "")
-    if endpoint and ("{poll}" not in endpoint or "{choice}" not in endpoint):
-        errors.append(SourceError(CONFIG_NAME, _line_of(text, "polls", "endpoint"), "[polls] endpoint must contain both {poll} and {choice}"))
-    if sections["email"].get("size_budget_kb", 100) < 1:
-        errors.append(SourceError(CONFIG_NAME, _line_of(text, "email", "size_budget_kb"), "[email] size_budget_kb must be at least 1 (kilobytes; Gmail clips at about 102)"))
-    if not 0 <= sections["polls"].get("auto_topics", 3) <= 6:
-        errors.append(SourceError(CONFIG_NAME, _line_of(text, "polls", "auto_topics"), "[polls] auto_topics must be 0 (no automatic polls) to 6"))
+            value = value.strip() if isinstance(value, str) else value
+            sections[section][key.field] = value
+            # The key's own checks first (a URL check also names control characters); then no control character anywhere.
+            problem = next(filter(None, (check(value) for check in key.checks)), "") or _control_problem(value)
+            if problem:
+                errors.append(SourceError(CONFIG_NAME, _line_of(text, section, name), f"[{section}] {name} {problem}"))
+    for section, keys in SECTIONS.items():
+        for name, key in keys.items():
+            if key.required and not sections[section].get(key.field):
+                errors.append(SourceError(CONFIG_NAME, _line_of(text, section), f"[{section}] {name} is required: add {name} = \"…\""))
     if errors:
         raise BuildFailed(errors, warnings)
 
@@ -270,6 +278,6 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
         author=Author(**sections["author"]),
         email=EmailConfig(**sections["email"]),
         polls=PollConfig(**sections["polls"]),
-        **site,
+        **sections["site"],
     )
     return config, warnings
