@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lessonpress.mail.bounces import READ_LIMIT, Bounce, Kind, read_bounce
-from lessonpress.send.tokens import AddressTemplate, TokenIndex, make_token
+from lessonpress.tokens import AddressTemplate, TokenIndex, make_token
 
 SAMPLES = Path(__file__).parent / "data" / "bounces"
 SECRET = "lessonpress-test-secret"  # the samples' tokens were made with it
@@ -56,7 +56,7 @@ MANGLE = """
 import logging, random, sys
 from pathlib import Path
 from lessonpress.mail.bounces import read_bounce
-from lessonpress.send.tokens import AddressTemplate
+from lessonpress.tokens import AddressTemplate
 
 template = AddressTemplate.parse("bounces+{token}@retention.example.org")
 randomness = random.Random(21)

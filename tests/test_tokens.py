@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from lessonpress.send.tokens import (
+from lessonpress.tokens import (
     LOCAL_PART_LIMIT,
     TOKEN_LENGTH,
     AddressTemplate,

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import BuildFailed, SourceError
 from ..sitefiles import NotPlainFile, read_file
+from ..tokens import AddressTemplate, TemplateError
 from .frontmatter import control_character
 
 CONFIG_NAME = "lessonpress.toml"
@@ -61,6 +62,17 @@ def _placeholders(endpoint: str) -> str:
     return "must contain both {poll} and {choice}" if endpoint and ("{poll}" not in endpoint or "{choice}" not in endpoint) else ""
 
 
+def _token_template(template: str) -> str:
+    """An address lessonpress fills with a reader's signed token, such as bounces+{token}@example.org."""
+    if not template:
+        return ""
+    try:
+        AddressTemplate.parse(template)
+    except TemplateError as error:
+        return str(error)
+    return ""
+
+
 def _auto_topics(count: int) -> str:
     return "" if 0 <= count <= 6 else "must be 0 (no automatic polls) to 6"
 
@@ -86,6 +98,8 @@ class EmailConfig:
     subject_prefix: str = setting("")
     merge_tags: str | dict[str, str] = setting("", kind=(str, dict))
     size_budget_kb: int = setting(100, checks=(_at_least(1, " (kilobytes; Gmail clips at about 102)"),))
+    # The VERP return path of every message sent: a bounce then names its reader by the token.
+    bounce_address: str = setting("", checks=(_token_template,))
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,17 @@ class PollConfig:
     endpoint: str = setting("", checks=(_WEB, _placeholders))
     question: str = setting("Which of these should a future lesson cover?")
     auto_topics: int = setting(3, checks=(_auto_topics,))  # topics an automatic poll offers from data/topics.yml; 0 turns them off
+
+
+@dataclass(frozen=True)
+class ListConfig:
+    """[list]: the mailbox that keeps the subscriber list (subscribe, confirm, unsubscribe by mail)."""
+
+    address: str = setting("")  # readers write here to subscribe
+    unsubscribe_address: str = setting("", checks=(_token_template,))  # List-Unsubscribe's mailto, signed per reader
+    confirm_address: str = setting("", checks=(_token_template,))  # where a reader's reply confirms a subscription
+    soft_bounces: int = setting(3, checks=(_at_least(1),))  # this many soft bounces ...
+    soft_bounce_days: int = setting(30, checks=(_at_least(1),))  # ... within this many days stop mail to a reader
 
 
 @dataclass(frozen=True)
@@ -115,6 +140,7 @@ class SiteConfig:
     author: Author = Author()
     email: EmailConfig = EmailConfig()
     polls: PollConfig = PollConfig()
+    mailing: ListConfig = ListConfig()  # the [list] section
 
     @property
     def tz(self) -> ZoneInfo:
@@ -216,7 +242,7 @@ def _section_keys(kind: type) -> dict[str, _Key]:
     }
 
 
-SECTIONS: dict[str, dict[str, _Key]] = {name: _section_keys(kind) for name, kind in (("site", SiteConfig), ("author", Author), ("email", EmailConfig), ("polls", PollConfig))}
+SECTIONS: dict[str, dict[str, _Key]] = {name: _section_keys(kind) for name, kind in (("site", SiteConfig), ("author", Author), ("email", EmailConfig), ("polls", PollConfig), ("list", ListConfig))}
 
 
 def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
@@ -278,6 +304,7 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
         author=Author(**sections["author"]),
         email=EmailConfig(**sections["email"]),
         polls=PollConfig(**sections["polls"]),
+        mailing=ListConfig(**sections["list"]),
         **sections["site"],
     )
     return config, warnings

@@ -12,7 +12,7 @@ Three kinds of report arrive at the VERP return path (`[email] bounce_address`):
 A report names the reader twice: by address (which forwarding, aliases or a provider's
 redaction can hide) and by the token in the address it was sent to, `bounces+TOKEN@…`, since a
 bounce goes to the return path of the message that failed. `read_bounce` returns both; the
-token is what `TokenIndex.find` (send/tokens.py) turns into a reader, once verified.
+token is what `TokenIndex.find` (tokens.py) turns into a reader, once verified.
 
 Every message is hostile input: nothing here raises on what a message holds, and the work is
 bounded. Only the first READ_LIMIT bytes are parsed (every format puts its report before the
@@ -85,7 +85,7 @@ class Bounce:
 
 
 class TokenFinder(Protocol):
-    """An address template that finds its token in an address (send/tokens.py's AddressTemplate)."""
+    """An address template that finds its token in an address (tokens.py's AddressTemplate)."""
 
     def token_in(self, address: str) -> str | None:
         """Return what stands in the token's place of an address of this template, or None."""
