@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from .content.config import CONFIG_NAME
+from .content.lesson import SLUG_PATTERN
 from .content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
 from .errors import SourceError, Stopped
 from .site.model import slugify
@@ -152,7 +153,7 @@ def _series_folder(root: Path, series: str) -> Path:
     if series not in existing:
         close = difflib.get_close_matches(series, existing, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'? " if close else ""
-        if series in RESERVED_SERIES or not re.fullmatch(r"[a-z0-9][a-z0-9-]*", series):
+        if series in RESERVED_SERIES or not SLUG_PATTERN.fullmatch(series):
             raise ScaffoldRefused([SourceError("lessons", 0, f"'{series}' cannot be a series: use lowercase letters, digits and hyphens, not one of {', '.join(sorted(RESERVED_SERIES))}")])
         raise ScaffoldRefused([SourceError(f"lessons/{series}", 0, f"series not found: {hint}to start a new series, create the folder lessons/{series}/ first")])
     return lessons / series

@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 
 from ..content.config import SiteConfig
+from ..content.lesson import SLUG_PATTERN
 from ..errors import SourceError, Stopped
-from ..site.backlog import BACKLOG_FILE, TOPIC_ID, append_topic, new_topic_id
+from ..site.backlog import BACKLOG_FILE, append_topic, new_topic_id
 from ..site.load import load_site
 from ..site.model import BuildOptions, PollResults, Topic, TopicStatus
 from ..site.polls import results_path
@@ -82,7 +83,7 @@ def _add(config: SiteConfig, plan: TopicPlan, title: str, topic_id: str, descrip
     topic_id = topic_id or new_topic_id(title, taken)
     if not title:
         raise Refused(SourceError(BACKLOG_FILE, 0, "a topic needs a title: lessonpress topics add \"Title readers will see\""))
-    if not TOPIC_ID.match(topic_id):
+    if not SLUG_PATTERN.match(topic_id):
         raise Refused(SourceError(BACKLOG_FILE, 0, f"topic id '{terminal_text(topic_id)}' may use only lowercase letters, digits and hyphens: pass another with --id"))
     if topic_id in taken:
         line = next(status.topic.line for status in plan.statuses if status.id == topic_id)

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from ..content.config import SiteConfig
+from ..content.lesson import SLUG_PATTERN
 from ..errors import BuildFailed, SourceError
 from ..sitefiles import NotPlainFile, read_file
 from ..untrusted import clean_text, one_line
@@ -19,8 +20,6 @@ from .model import Topic
 
 BACKLOG_FILE = "data/topics.yml"
 TOPIC_KEYS = ("id", "title", "description", "added", "covered_by", "write_in")
-# Topic ids end up in `covers:` and in commands, so they follow the same rule as slugs.
-TOPIC_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 HEADER = """\
 # The readers' topic backlog: what future lessons could cover.
 # Each automatic poll offers open topics from this list; see `lessonpress topics --help`.
@@ -79,7 +78,7 @@ def _topic(node: yaml.Node, loader: yaml.SafeLoader, seen: dict[str, int], error
     topic_id = _text_field(entry, "id", lines.get("id", line), errors)
     if not topic_id:
         errors.append(_error(line, "topic without an 'id': add id: a-short-slug"))
-    elif not TOPIC_ID.match(topic_id):
+    elif not SLUG_PATTERN.match(topic_id):  # ids end up in `covers:` and in commands: they are slugs
         errors.append(_error(lines["id"], f"topic id '{topic_id}' may use only lowercase letters, digits and hyphens"))
     elif topic_id in seen:
         errors.append(_error(lines["id"], f"duplicate topic id '{topic_id}' (first on line {seen[topic_id]}): give each topic its own id"))
