@@ -20,7 +20,7 @@ from ..build import prepare
 from ..errors import SendFailed, SourceError
 from ..render.emails import Mailer, Recipient
 from ..site.model import BuildOptions, Issue, Series, Site
-from .delivery import DeliveryOptions, Job, deliver_all
+from .delivery import Delivery, DeliveryOptions, deliver_all
 from .drip import plan_course
 from .ledger import Ledger, LedgerRow, lesson_id, send_lock
 from .smtp import SmtpSettings, close, connect, transmit
@@ -104,7 +104,7 @@ def compose(mailer: Mailer, issue: Issue, subscriber: Subscriber, secret: str, n
     return mailer.message(issue, recipient, date=now)
 
 
-def _composer(site: Site, request: SendRequest) -> Callable[[Job], EmailMessage]:
+def _composer(site: Site, request: SendRequest) -> Callable[[Delivery], EmailMessage]:
     """A composer with its own Mailer: each SMTP thread renders with its own templates and inliner."""
     mailer = Mailer(site)
     return lambda job: compose(mailer, job.issue, job.subscriber, request.secret, request.now)
@@ -236,7 +236,7 @@ def send(
         else:
             assert target.issue is not None
             deliveries, waiting, more_warnings = tuple((target.issue, subscriber) for subscriber in listed.subscribers), 0, ()
-        jobs = [Job(issue, subscriber) for issue, subscriber in deliveries]
+        jobs = [Delivery(issue, subscriber) for issue, subscriber in deliveries]
         pairs = [job.key for job in jobs]
         jobs = [job for job in jobs if job.key not in before or before[job.key].state in again]
         interrupted = False

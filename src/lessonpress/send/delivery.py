@@ -18,11 +18,11 @@ from .ledger import Ledger, lesson_id
 from .smtp import Outcome, RateLimiter, SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber
 
-Composer = Callable[["Job"], EmailMessage]
+Composer = Callable[["Delivery"], EmailMessage]
 
 
 @dataclass(frozen=True)
-class Job:
+class Delivery:
     """One message to deliver, and how many times this run has tried it."""
 
     issue: Issue
@@ -37,14 +37,14 @@ class Job:
 class WorkQueue:
     """Jobs ready now or after a backoff; `take` returns None once nothing is left or the run stops."""
 
-    def __init__(self, jobs: list[Job]) -> None:
+    def __init__(self, jobs: list[Delivery]) -> None:
         self._order = itertools.count()
         self._heap = [(0.0, next(self._order), job) for job in jobs]
         self._busy = 0
         self._stopped = False
         self._changed = threading.Condition()
 
-    def take(self) -> Job | None:
+    def take(self) -> Delivery | None:
         """Wait for the next ready job; None when the queue is drained and no job can come back."""
         with self._changed:
             while not self._stopped:
@@ -60,7 +60,7 @@ class WorkQueue:
                     return None
             return None
 
-    def finish(self, retry: Job | None = None, delay: float = 0.0) -> None:
+    def finish(self, retry: Delivery | None = None, delay: float = 0.0) -> None:
         """Mark a taken job done, or put it back to be tried after `delay` seconds."""
         with self._changed:
             self._busy -= 1
@@ -105,7 +105,7 @@ class _Worker:
             close(self.session)
             self.events.put(("done", None))
 
-    def _try(self, job: Job) -> Outcome:
+    def _try(self, job: Delivery) -> Outcome:
         lesson, address = job.key
         try:
             message = self.compose(job)
@@ -123,7 +123,7 @@ class _Worker:
             lambda: self.ledger.mark(lesson, address, "sending"),
         )
 
-    def _record(self, job: Job, outcome: Outcome) -> None:
+    def _record(self, job: Delivery, outcome: Outcome) -> None:
         lesson, address = job.key
         if outcome.reconnect:
             close(self.session)
@@ -137,7 +137,7 @@ class _Worker:
         self.events.put(("outcome", outcome.state))
 
 
-def deliver_all(jobs: list[Job], make_composer: Callable[[], Composer], options: DeliveryOptions, ledger: Ledger, progress: Callable[[int], None]) -> bool:
+def deliver_all(jobs: list[Delivery], make_composer: Callable[[], Composer], options: DeliveryOptions, ledger: Ledger, progress: Callable[[int], None]) -> bool:
     """Deliver every job over `options.connections` sessions; return True if stopped by Ctrl-C."""
     work = WorkQueue(jobs)
     limiter = RateLimiter(options.rate)
