@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
 
+from ..addresses import IN_TEXT
 from ..content.config import SiteConfig
 from ..content.lesson import Poll
 from ..errors import SourceError
@@ -26,8 +27,6 @@ _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 # Q-encoding's "_" and form-encoding's "+" left undecoded.
 _SPACES = re.compile(r"[\s_+\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
-# A word with an "@" and a dotted domain after it; tested word by word, never scanned across a long line.
-_ADDRESS = re.compile(r"[\w.+-]*@[\w-]+(?:\.[\w-]+)+")
 _WORD = re.compile(r"\S+")
 _NUMBER = re.compile(r"[0-9]+")
 WRITE_IN_LIMIT = 280
@@ -110,7 +109,7 @@ def poll_subjects(poll: Poll) -> PollSubjects:
 
 def _without_addresses(text: str) -> str:
     """Replace every word that holds an email address; linear, so a long line without spaces costs no more than its length."""
-    return _WORD.sub(lambda word: _ADDRESS.sub("[address removed]", word.group()) if "@" in word.group() else word.group(), text)
+    return _WORD.sub(lambda word: IN_TEXT.sub("[address removed]", word.group()) if "@" in word.group() else word.group(), text)
 
 
 def write_in_text(letter: Letter) -> str:

@@ -16,6 +16,7 @@ from email.utils import format_datetime, parseaddr
 
 import css_inline
 
+from ..addresses import ADDR_SPEC, WRITTEN_AS_IS
 from ..errors import BuildFailed, SourceError
 from ..progress import Progress, silent
 from ..site.model import Issue, Site
@@ -37,7 +38,6 @@ IMAGE_WIDTH = 560
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n]")
-_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"\\]+@[A-Za-z0-9.-]+\Z")  # \Z: "$" would let a final newline in
 # A send repeats one lesson and a drip a few, while a build visits each lesson once: a few suffice.
 RECENT_ISSUES = 8
 # Headers are folded once, when made, and a message object writes them as made instead of folding them again.
@@ -50,11 +50,10 @@ MAX_LINE = 998  # RFC 5322's limit for a line of a message, CRLF not counted
 # a space; values without spaces it cannot fold.) The one exception on purpose: a List-Unsubscribe URL too long for
 # 78 it would RFC 2047-encode, which mailbox providers do not decode (RFC 2369 forbids folding inside the <>), so it
 # is kept whole. "=?" could start an encoded word. No pattern lets a line break through.
-_ADDRESS = re.compile(r"[A-Za-z0-9+_-]+(?:\.[A-Za-z0-9+_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 assert SMTP.max_line_length is not None  # the SMTP policy folds at 78; only a policy made to never fold has None
 _VERBATIM: dict[str, tuple[re.Pattern[str], int]] = {
-    "To": (_ADDRESS, MAX_LINE),
-    "Reply-To": (_ADDRESS, MAX_LINE),
+    "To": (WRITTEN_AS_IS, MAX_LINE),
+    "Reply-To": (WRITTEN_AS_IS, MAX_LINE),
     "Subject": (re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*"), SMTP.max_line_length),
     "Date": (re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"), MAX_LINE),
     "Message-ID": (re.compile(r"<[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>"), MAX_LINE),
@@ -115,7 +114,7 @@ def merge_tag_recipient(site: Site) -> Recipient | None:
 
 def _checked_address(value: str, what: str, source: str = CONFIG_NAME) -> str:
     """Return a bare address, refusing anything that could smuggle a header or is not an address."""
-    if not _ADDR_SPEC.match(value):
+    if not ADDR_SPEC.match(value):
         raise BuildFailed([SourceError(source, 0, f"{what} '{one_line(value)}' is not a plain email address like name@example.org")])
     return value
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlencode
 
+from ..addresses import is_address
 from ..build import prepare
 from ..errors import SendFailed, SourceError
 from ..render.emails import Mailer, Recipient
@@ -24,7 +25,7 @@ from .delivery import Delivery, DeliveryOptions, deliver_all
 from .drip import plan_course
 from .ledger import Ledger, LedgerRow, lesson_id, send_lock
 from .smtp import SmtpSettings, close, connect, transmit
-from .subscribers import Subscriber, is_address, read_subscribers, read_suppressed
+from .subscribers import Subscriber, read_subscribers, read_suppressed
 
 SECRET_VARIABLE = "LESSONPRESS_SECRET"
 

@@ -8,14 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ..addresses import is_address
 from ..content.read import parse_date
 from ..errors import SendFailed, SourceError
 
-# A plain dot-atom address: stricter than RFC 5322 on purpose, so nothing odd reaches a header.
-ADDRESS = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
 SKIPPED_STATUSES = frozenset({"unsubscribed", "bounced"})
 COLUMNS = ("email", "name", "subscribed_at", "status")
 
@@ -40,11 +36,6 @@ class SubscriberList:
     subscribers: tuple[Subscriber, ...]
     skipped: int  # bad rows, unsubscribed, bounced and suppressed
     warnings: tuple[SourceError, ...]  # one per bad row, `list.csv:LINE: …`
-
-
-def is_address(value: str) -> bool:
-    """Return whether `value` is a plain email address we are willing to send to."""
-    return len(value) <= 254 and bool(ADDRESS.match(value))
 
 
 def _one_line(value: str) -> str:
