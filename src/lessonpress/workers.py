@@ -8,6 +8,7 @@ import pickle
 import selectors
 import signal
 import struct
+import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
 
@@ -18,6 +19,11 @@ _LENGTH = struct.Struct("<Q")
 def usable_cpus() -> int:
     """The CPUs this process may run on (a container or `taskset` may allow fewer than the machine has)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    """Whether `fan_out` may fork now: the system forks, and no other thread could hold a lock a child would inherit."""
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def _picklable(error: BaseException) -> BaseException:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import threading
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
@@ -16,7 +16,7 @@ from markdown import Markdown
 from ..errors import SourceError
 from ..progress import Counted, Progress, silent
 from ..sitefiles import NotPlainFile, plain_files, read_file
-from ..workers import usable_cpus
+from ..workers import can_fork, fan_out, usable_cpus
 from .cache import CacheStats, ParseCache, Parsed, entry_key, parser_fingerprint
 from .config import SiteConfig
 from .frontmatter import LINE_BREAK, FrontMatter, FrontMatterError, control_character, decode_source, split_front_matter
@@ -272,26 +272,21 @@ def _parse_chunk(files: list[tuple[str, bytes]], timezone: str, default_question
 
 
 def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str, progress: Progress = silent) -> list[Parsed]:
-    """Parse files in order, over all cores when there are enough to pay for starting a pool."""
+    """Parse files in order, over all cores (the build's forked workers) when there are enough to pay for forking."""
     if not files:
         return []  # a warm build: not even a converter to make
     workers = min(usable_cpus(), len(files))
-    if workers < 2 or len(files) < MIN_POOL_FILES:
+    if workers < 2 or len(files) < MIN_POOL_FILES or not can_fork():
         return _parse_chunk(files, timezone, default_question)
-    # Imported here: multiprocessing costs start-up time that warm builds and `--help` never need.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     # Contiguous chunks, a few per worker: each chunk builds one Markdown converter (about a
-    # millisecond), and finished chunks move the progress bar.
+    # millisecond), and finished chunks move the progress bar. The workers inherit the files.
     size = max(MIN_POOL_FILES, -(-len(files) // (workers * PROGRESS_STEPS_PER_WORKER)))
     chunks = [files[start : start + size] for start in range(0, len(files), size)]
-    # fork is the cheap start, but with other threads running (the dev server) it could copy a held lock.
-    methods = multiprocessing.get_all_start_methods()
-    method = "fork" if "fork" in methods and threading.active_count() == 1 else "forkserver" if "forkserver" in methods else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        results = pool.map(_parse_chunk, chunks, [timezone] * len(chunks), [default_question] * len(chunks))
-        parsed = [list(chunk) for chunk in progress(f"Parsing {len(files)} files", Counted(results, len(chunks)), size=len(files))]
+    parsed: list[list[Parsed]] = [[] for _ in chunks]
+    results = fan_out(len(chunks), lambda index: _parse_chunk(chunks[index], timezone, default_question), workers)
+    with closing(results):  # on an error or Ctrl-C, fan_out stops the workers at once
+        for index, chunk in progress(f"Parsing {len(files)} files", Counted(results, len(chunks)), size=len(files)):
+            parsed[index] = chunk
     return [item for chunk in parsed for item in chunk]
 
 

@@ -6,8 +6,6 @@ Everything a build needs to skip unchanged work lives here, so `build.build` rea
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ from pathlib import Path
 from ..errors import BuildFailed, SourceError
 from ..progress import Counted, Progress
 from ..render.themes import BodyReads, template_error
-from ..workers import fan_out, usable_cpus
+from ..workers import can_fork, fan_out, usable_cpus
 from .digest import SiteDigests
 from .jobs import Depends, Job
 from .manifest import Manifest, Record, Written
@@ -80,8 +78,7 @@ def _render_stale(
     """Render the jobs over all cores when there are enough to pay for forking workers."""
     render_job = _renderer(root, jobs, staging, reads, existing)
     workers = min(usable_cpus(), len(jobs))
-    # A forked child of a process with threads could inherit a held lock: threads mean render here.
-    if workers < 2 or len(jobs) < MIN_FORK_JOBS or not hasattr(os, "fork") or threading.active_count() > 1:
+    if workers < 2 or len(jobs) < MIN_FORK_JOBS or not can_fork():
         results = ((index, render_job(index)) for index in range(len(jobs)))
     else:
         results = fan_out(len(jobs), render_job, workers)
