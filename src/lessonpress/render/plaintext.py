@@ -171,6 +171,7 @@ class _TextWriter(HTMLParser):
             self.inline.append(f" ({href})" if label else href)
 
 
+# One reader, two tokenizers: this fast path and HTMLParser feed the same _TextWriter the same events (test_plaintext).
 def _read_simple(writer: _TextWriter, html: str) -> bool:
     """Give the writer the events HTMLParser would give; return False, the document part read, at any other "<"."""
     for token in _TOKEN.finditer(html):
