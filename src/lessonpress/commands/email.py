@@ -53,7 +53,7 @@ def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output
     mailer = Mailer(site)
     recipient = Recipient(email=to, name=name)
     if kind == "eml":
-        data = mailer.message(issue, recipient).as_bytes()
+        data = mailer.message_bytes(issue, recipient)
     else:
         rendered = mailer.render(issue, recipient)
         data = (rendered.html if kind == "html" else rendered.text).encode("utf-8")

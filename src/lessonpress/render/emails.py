@@ -229,6 +229,8 @@ class Mailer:
         # @media rules (narrow screens, dark mode) cannot be inlined; they stay in one <style> block.
         self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._from = _header("From", self._sender)
+        # The envelope sender, read back from the From header as a message object would read it.
+        self.envelope_sender: str = _POLICY.header_fetch_parse(*self._from).addresses[0].addr_spec
 
     def subject(self, issue: Issue) -> str:
         """The subject: `[email] subject_prefix` (where `{series}` is the series title) and the lesson title."""
@@ -284,7 +286,11 @@ class Mailer:
         return f"<{local}@{self.site.config.domain}>"
 
     def message(self, issue: Issue, recipient: Recipient = Recipient(), *, date: datetime | None = None) -> EmailMessage:
-        """Build the `multipart/alternative` message (text, then HTML) with list headers."""
+        """Build the `multipart/alternative` message (text, then HTML) with list headers, as the email package's object.
+
+        Nothing sent or written uses it (`message_bytes` writes the same bytes): it is the reference the tests hold
+        the hand-written bytes to, and the object a caller that wants to inspect a message can have.
+        """
         mime = self._mime(issue, recipient, self.render(issue, recipient), date)
         message = EmailMessage(policy=_POLICY)
         message.set_payload([_part(_TEXT_HEADERS, mime.text), _part(_HTML_HEADERS, mime.html)])
@@ -298,6 +304,7 @@ class Mailer:
 
     def _message_bytes(self, mime: _Mime) -> bytes:
         """Write a message as `EmailMessage.as_bytes()` writes a `multipart/alternative` of two parts."""
+        # The one MIME writer: built `.eml` files, `lessonpress email` and every message sent are these bytes.
         delimiter = f"--{mime.boundary}".encode("ascii")
         return b"".join([
             _head_bytes(mime.headers), delimiter, b"\r\n", _TEXT_HEAD, mime.text,

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 from typing import NoReturn
@@ -21,7 +20,7 @@ from ..build import prepare
 from ..errors import SendFailed, SourceError
 from ..render.emails import Mailer, Recipient
 from ..site.model import BuildOptions, Issue, Series, Site
-from .delivery import Delivery, DeliveryOptions, deliver_all
+from .delivery import Composed, Delivery, DeliveryOptions, deliver_all
 from .drip import plan_course
 from .ledger import Ledger, LedgerRow, lesson_id, send_lock
 from .smtp import SmtpSettings, close, connect, transmit
@@ -94,7 +93,7 @@ def unsubscribe_link(base: str, secret: str, address: str) -> str:
     return f"{base}{separator}{urlencode({'email': address, 'token': token})}"
 
 
-def compose(mailer: Mailer, issue: Issue, subscriber: Subscriber, secret: str, now: datetime, message_id: str = "") -> EmailMessage:
+def compose(mailer: Mailer, issue: Issue, subscriber: Subscriber, secret: str, now: datetime, message_id: str = "") -> Composed:
     """Build the personalised message of one lesson for one subscriber."""
     recipient = Recipient(
         email=subscriber.email,
@@ -102,10 +101,10 @@ def compose(mailer: Mailer, issue: Issue, subscriber: Subscriber, secret: str, n
         unsubscribe_url=unsubscribe_link(mailer.site.config.email.unsubscribe_url, secret, subscriber.email),
         message_id=message_id,
     )
-    return mailer.message(issue, recipient, date=now)
+    return Composed(mailer.envelope_sender, mailer.message_bytes(issue, recipient, date=now))
 
 
-def _composer(site: Site, request: SendRequest) -> Callable[[Delivery], EmailMessage]:
+def _composer(site: Site, request: SendRequest) -> Callable[[Delivery], Composed]:
     """A composer with its own Mailer: each SMTP thread renders with its own templates and inliner."""
     mailer = Mailer(site)
     return lambda job: compose(mailer, job.issue, job.subscriber, request.secret, request.now)
@@ -162,7 +161,7 @@ def send_test(request: SendRequest, settings: SmtpSettings, address: str) -> flo
     message = compose(mailer, issue, Subscriber(email=address), request.secret, request.now, make_msgid(domain=site.config.domain))
     session = _open(settings)
     try:
-        outcome = transmit(session, message["From"].addresses[0].addr_spec, address, message.as_bytes(), lambda: None)
+        outcome = transmit(session, message.sender, address, message.data, lambda: None)
     finally:
         close(session)
     if outcome.state != "sent":

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from email.message import EmailMessage
 
 from ..errors import BuildFailed
 from ..site.model import Issue
@@ -18,7 +17,15 @@ from .ledger import Ledger, lesson_id
 from .smtp import Outcome, RateLimiter, SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber
 
-Composer = Callable[["Delivery"], EmailMessage]
+Composer = Callable[["Delivery"], "Composed"]
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A message ready to transmit: its envelope sender and its bytes, as `Mailer.message_bytes` writes them."""
+
+    sender: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,7 @@ class _Worker:
         self.limiter.wait()
         # `sending` is committed before DATA: if we die from here on, the next run reports `uncertain`.
         return transmit(
-            self.session, message["From"].addresses[0].addr_spec, job.subscriber.email, message.as_bytes(),
+            self.session, message.sender, job.subscriber.email, message.data,
             lambda: self.ledger.mark(lesson, address, "sending"),
         )
 
