@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..addresses import is_address
 from ..errors import SourceError, Stopped
 from ..untrusted import one_line, shorten
 from .roster_file import LIST_PATH, DamagedList, connect
-from .subscribers import is_address
 
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 STOPPED = frozenset({"unsubscribed", "bounced", "complained"})  # never mailed; only an explicit `list add` undoes them

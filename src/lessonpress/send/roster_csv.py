@@ -16,10 +16,10 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
 
+from ..addresses import is_address
 from ..errors import SourceError
 from ..untrusted import one_line, shorten
 from .roster import STATUSES, ImportRow, Reader
-from .subscribers import is_address
 
 FORMATS = ("lessonpress", "mailchimp", "substack", "buttondown", "listmonk")
 EXPORT_COLUMNS = ("email", "name", "subscribed_at", "status", "tags")
