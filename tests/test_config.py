@@ -89,3 +89,20 @@ def test_bom_and_crlf_config_is_read(tmp_path: Path) -> None:
     (tmp_path / "lessonpress.toml").write_bytes(b'\xef\xbb\xbf[site]\r\ntitle = "T"\r\nurl = "https://e.org"\r\n')
     config, _ = load_config(tmp_path)
     assert (config.title, config.url) == ("T", "https://e.org")
+
+
+def test_addresses_and_merge_tags_are_checked_where_they_are_read(tmp_path: Path) -> None:
+    """Settings that become headers are refused at their line when the file is read, all at once."""
+    text = (
+        '[site]\ntitle = "T"\nurl = "https://example.org"\n'
+        '[author]\nemail = "clara at example.org"\n'
+        '[email]\nreply_to = "a@b.org, victim@example.com"\nmerge_tags = { unsubscribe = 3 }\n'
+        '[list]\nconfirm_address = "confirm@example.org"\n'
+    )
+    assert messages(write_config(tmp_path, text)) == [
+        "lessonpress.toml:5: [author] email 'clara at example.org' is not a plain email address like name@example.org",
+        "lessonpress.toml:7: [email] reply_to 'a@b.org, victim@example.com' is not a plain email address like name@example.org",
+        "lessonpress.toml:8: [email] merge_tags as a table takes text keys 'unsubscribe' (required) and 'name'",
+        "lessonpress.toml:10: [list] confirm_address 'confirm@example.org' must hold {token} exactly once, before the @:"
+        " write one {token} before the @ of a plain address, e.g. 'bounces+{token}@example.org'",
+    ]

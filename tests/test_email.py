@@ -182,7 +182,7 @@ def test_header_injection_is_refused(built: BuildResult, tmp_path: Path) -> None
     path = root / "lessonpress.toml"
     path.write_text(path.read_text().replace('from = "The Retention Letter <letters@retention.example.org>"', 'from = "Letters <letters@retention.example.org>\\nBcc: victim@example.com"'))
     cli = CliRunner().invoke(main, ["--site", str(root), "build"])
-    assert cli.exit_code == 1 and "lessonpress.toml: [email] from must be one line" in cli.output
+    assert cli.exit_code == 1 and "lessonpress.toml:24: [email] from must be one line" in cli.output  # the line of the key, now that settings are checked where they are read
     assert "Traceback" not in cli.output
 
 
@@ -233,7 +233,7 @@ def test_unknown_merge_tag_service_is_a_clear_error(tmp_path: Path) -> None:
     set_email_key(root, 'merge_tags = "mailchimpp"')
     cli = CliRunner().invoke(main, ["--site", str(root), "build"])
     assert cli.exit_code == 1
-    assert "lessonpress.toml: [email] merge_tags 'mailchimpp' is not known: use one of buttondown, listmonk, mailchimp" in cli.output
+    assert "lessonpress.toml:24: [email] merge_tags 'mailchimpp' is not known: use one of buttondown, listmonk, mailchimp" in cli.output
 
 
 def test_site_theme_overrides_email_templates(tmp_path: Path) -> None:

@@ -7,14 +7,17 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..addresses import ADDR_SPEC
 from ..errors import BuildFailed, SourceError
 from ..sitefiles import NotPlainFile, read_file
 from ..tokens import AddressTemplate, TemplateError
+from ..untrusted import one_line
 from .frontmatter import control_character
 
 CONFIG_NAME = "lessonpress.toml"
@@ -73,6 +76,37 @@ def _token_template(template: str) -> str:
     return ""
 
 
+# What each email service substitutes per subscriber: (unsubscribe link, recipient's name).
+MERGE_TAGS: dict[str, tuple[str, str]] = {
+    "mailchimp": ("*|UNSUB|*", "*|FNAME|*"),
+    "listmonk": ("{{ UnsubscribeURL }}", "{{ .Subscriber.FirstName }}"),
+    "buttondown": ("{{ unsubscribe_url }}", "{{ subscriber.metadata.first_name }}"),
+}
+_LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _plain_address(value: str) -> str:
+    # It becomes a header (From, Reply-To) and a feed's author: nothing that could smuggle another header in.
+    return "" if not value or ADDR_SPEC.match(value) else f"'{one_line(value)}' is not a plain email address like name@example.org"
+
+
+def _sender(value: str) -> str:
+    """[email] from: one line, a name and a plain address, as the email package reads it."""
+    if _LINE_CONTROL.search(value):
+        return 'must be one line, like "Letters <letters@example.org>"'
+    return _plain_address(parseaddr(value)[1]) if value else ""
+
+
+def _merge_tags(value: str | dict[str, object]) -> str:
+    if isinstance(value, str):
+        if value and value.lower() not in MERGE_TAGS:
+            return f"'{value}' is not known: use one of {', '.join(sorted(MERGE_TAGS))}, or a table like {{ unsubscribe = \"*|UNSUB|*\", name = \"*|FNAME|*\" }}"
+        return ""
+    if set(value) - {"unsubscribe", "name"} or not isinstance(value.get("unsubscribe"), str) or not all(isinstance(item, str) for item in value.values()):
+        return "as a table takes text keys 'unsubscribe' (required) and 'name'"
+    return ""
+
+
 def _auto_topics(count: int) -> str:
     return "" if 0 <= count <= 6 else "must be 0 (no automatic polls) to 6"
 
@@ -84,7 +118,7 @@ _WEB = _scheme_check("http", "https")
 @dataclass(frozen=True)
 class Author:
     name: str = setting("")
-    email: str = setting("")
+    email: str = setting("", checks=(_plain_address,))
     url: str = setting("", checks=(_WEB,))
     bio: str = setting("")
     role: str = setting("")
@@ -92,11 +126,11 @@ class Author:
 
 @dataclass(frozen=True)
 class EmailConfig:
-    sender: str = setting("", key="from")
-    reply_to: str = setting("")
+    sender: str = setting("", key="from", checks=(_sender,))
+    reply_to: str = setting("", checks=(_plain_address,))
     unsubscribe_url: str = setting("", checks=(_scheme_check("http", "https", "mailto"),))
     subject_prefix: str = setting("")
-    merge_tags: str | dict[str, str] = setting("", kind=(str, dict))
+    merge_tags: str | dict[str, str] = setting("", kind=(str, dict), checks=(_merge_tags,))
     size_budget_kb: int = setting(100, checks=(_at_least(1, " (kilobytes; Gmail clips at about 102)"),))
     # The VERP return path of every message sent: a bounce then names its reader by the token.
     bounce_address: str = setting("", checks=(_token_template,))

@@ -17,6 +17,7 @@ from email.utils import format_datetime, parseaddr
 import css_inline
 
 from ..addresses import ADDR_SPEC, WRITTEN_AS_IS
+from ..content.config import CONFIG_NAME, MERGE_TAGS
 from ..errors import BuildFailed, SourceError
 from ..progress import Progress, silent
 from ..site.model import Issue, Site
@@ -26,17 +27,9 @@ from .absolute import absolutize_html
 from .plaintext import html_to_text, wrap_text
 from .themes import BodyReads, make_environment
 
-CONFIG_NAME = "lessonpress.toml"
-# What each service substitutes per subscriber: (unsubscribe link, recipient's name).
-MERGE_TAGS: dict[str, tuple[str, str]] = {
-    "mailchimp": ("*|UNSUB|*", "*|FNAME|*"),
-    "listmonk": ("{{ UnsubscribeURL }}", "{{ .Subscriber.FirstName }}"),
-    "buttondown": ("{{ unsubscribe_url }}", "{{ subscriber.metadata.first_name }}"),
-}
 # The container's inner width: body images without a width are drawn at most this wide.
 IMAGE_WIDTH = 560
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n]")
 # A send repeats one lesson and a drip a few, while a build visits each lesson once: a few suffice.
 RECENT_ISSUES = 8
@@ -100,19 +93,15 @@ def merge_tag_recipient(site: Site) -> Recipient | None:
     setting = site.config.email.merge_tags
     if not setting:
         return None
+    # load_config checked the setting: a known service, or a table with these keys.
     if isinstance(setting, str):
-        if setting.lower() not in MERGE_TAGS:
-            raise BuildFailed([SourceError(CONFIG_NAME, 0, f"[email] merge_tags '{setting}' is not known: use one of {', '.join(sorted(MERGE_TAGS))}, or a table like {{ unsubscribe = \"*|UNSUB|*\", name = \"*|FNAME|*\" }}")])
         unsubscribe, name = MERGE_TAGS[setting.lower()]
     else:
-        unknown = sorted(set(setting) - {"unsubscribe", "name"})
-        if unknown or not isinstance(setting.get("unsubscribe"), str) or not all(isinstance(value, str) for value in setting.values()):
-            raise BuildFailed([SourceError(CONFIG_NAME, 0, "[email] merge_tags as a table takes text keys 'unsubscribe' (required) and 'name'")])
         unsubscribe, name = setting["unsubscribe"], setting.get("name", "")
     return Recipient(name=name, unsubscribe_url=unsubscribe)
 
 
-def _checked_address(value: str, what: str, source: str = CONFIG_NAME) -> str:
+def _checked_address(value: str, what: str, source: str) -> str:
     """Return a bare address, refusing anything that could smuggle a header or is not an address."""
     if not ADDR_SPEC.match(value):
         raise BuildFailed([SourceError(source, 0, f"{what} '{one_line(value)}' is not a plain email address like name@example.org")])
@@ -120,14 +109,13 @@ def _checked_address(value: str, what: str, source: str = CONFIG_NAME) -> str:
 
 
 def _sender(site: Site) -> Address:
+    # load_config checked [email] from and [author] email: one line each, a plain address.
     config = site.config
     if config.email.sender:
         name, address = parseaddr(config.email.sender)
-        if _CONTROL.search(config.email.sender):
-            raise BuildFailed([SourceError(CONFIG_NAME, 0, "[email] from must be one line, like \"Letters <letters@example.org>\"")])
-        return Address(display_name=name, addr_spec=_checked_address(address, "[email] from"))
+        return Address(display_name=name, addr_spec=address)
     if config.author.email:
-        return Address(display_name=one_line(config.author.name or config.title), addr_spec=_checked_address(config.author.email, "[author] email"))
+        return Address(display_name=one_line(config.author.name or config.title), addr_spec=config.author.email)
     return Address(display_name=one_line(config.title), addr_spec=f"no-reply@{config.domain}")
 
 
@@ -317,7 +305,8 @@ class Mailer:
         headers = [self._from]
         if recipient.email:
             headers.append(_plain_header("To", _checked_address(recipient.email, "the address", "recipient")))
-        headers += [_plain_header("Reply-To", _checked_address(shared.reply_to, "[email] reply_to")), shared.subject_header]
+        # Reply-To is made per lesson (the poll's address, or [email] reply_to): checked where it is made into a header.
+        headers += [_plain_header("Reply-To", _checked_address(shared.reply_to, "[email] reply_to", CONFIG_NAME)), shared.subject_header]
         message_id = self.message_id(issue, recipient)
         unsubscribe = one_line(self.unsubscribe_url(issue, recipient))
         headers += [
