@@ -16,6 +16,7 @@ from ..errors import SourceError
 from ..send.ledger import LEDGER_PATH, Ledger
 from ..send.roster import LIST_PATH, STATUSES, ListRefused, Roster
 from ..send.roster_csv import FORMATS, read_import, write_export
+from ..sitefiles import NotPlainFile, read_file
 from ..untrusted import terminal_text
 from .common import print_warnings
 
@@ -191,11 +192,11 @@ def import_command(root: Path, file: Path, format_name: str, skip_bad: bool) -> 
     started = time.perf_counter()
     shown = str(file)
     try:
-        data = file.read_bytes()
+        data = read_file(file)  # a FIFO or /dev/zero would wait or read forever
     except FileNotFoundError:
         raise ListRefused([SourceError(shown, 0, "file not found: check the path")]) from None
     except OSError as error:
-        raise ListRefused([SourceError(shown, 0, f"cannot be read ({error.strerror})")]) from None
+        raise ListRefused([SourceError(shown, 0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror})")]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from ..addresses import is_address
 from ..content.read import parse_date
 from ..errors import SendFailed, SourceError
+from ..sitefiles import NotPlainFile, read_file
 
 SKIPPED_STATUSES = frozenset({"unsubscribed", "bounced"})
 COLUMNS = ("email", "name", "subscribed_at", "status")
@@ -45,9 +46,11 @@ def _one_line(value: str) -> str:
 
 def _read_text(path: Path, shown: str) -> str:
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return read_file(path).decode("utf-8-sig")  # a FIFO or /dev/zero would wait or read forever
     except FileNotFoundError:
         raise SendFailed([SourceError(shown, 0, "file not found: check the path")]) from None
+    except OSError as error:
+        raise SendFailed([SourceError(shown, 0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}): check the path")]) from None
     except UnicodeDecodeError:
         raise SendFailed([SourceError(shown, 0, "is not valid UTF-8: export the list as UTF-8 CSV")]) from None
 
