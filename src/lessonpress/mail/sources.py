@@ -8,7 +8,7 @@ import os
 import re
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -87,6 +87,9 @@ class Inbox:
     letters: tuple[Letter, ...]
     skipped: tuple[SourceError, ...]
     notices: tuple[SourceError, ...] = ()  # letters that were read but had something unusable, such as their date
+    # Every message as it came, readable or not: a letter's `position` is its index here. The inbox pass
+    # digests these bytes and reads bounces from them (a bounce may have no usable From).
+    raws: tuple[RawMail, ...] = field(default=(), repr=False, compare=False)
 
 
 def _body_text(message: EmailMessage) -> str:
@@ -201,7 +204,7 @@ def _collect(raws: list[RawMail], skipped: list[SourceError]) -> Inbox:
         letters.append(letter)
         if letter.notice:
             notices.append(SourceError(path, line, terminal_text(letter.notice)))
-    return Inbox(tuple(letters), tuple(skipped), tuple(notices))
+    return Inbox(tuple(letters), tuple(skipped), tuple(notices), tuple(raws))
 
 
 def read_mbox(path: Path) -> Inbox:

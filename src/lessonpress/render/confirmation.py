@@ -1,0 +1,62 @@
+"""The confirmation email a subscribe request by mail is answered with, in the theme's look."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+import css_inline
+
+from ..site.model import Site
+from ..untrusted import one_line
+from .emails import _sender
+from .plaintext import wrap_text
+from .themes import make_environment
+
+
+class ConfirmationMail:
+    """Renders confirmations for one site; templates are compiled once for a whole inbox pass."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        config = site.config
+        self._html = make_environment(config).get_template("email/confirm.html")
+        self._text = make_environment(config, autoescape=False).get_template("email/confirm.txt")
+        # As the lesson emails: @media rules (narrow screens, dark mode) stay in the <style> block.
+        self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+        # The lessons' own sender, so the confirmation comes from the address the reader will get lessons from.
+        self.sender: Address = _sender(site)
+
+    def subject(self) -> str:
+        return one_line(f"Confirm your subscription to {self.site.config.title}")
+
+    def message(self, address: str, confirm_address: str, date: datetime) -> EmailMessage:
+        """Build the message to `address` whose Reply-To, `confirm_address`, carries the reader's confirm token.
+
+        `address` and `confirm_address` were checked as plain addresses by the caller; the email
+        package refuses a line break in any header value, so nothing can start a header of its own.
+        """
+        config = self.site.config
+        context = {
+            "site": self.site,
+            "series": self.site.series,
+            "address": address,
+            "confirm_address": confirm_address,
+            "subject": self.subject(),
+            "preheader": f"Reply to this message to confirm that you want {config.title}.",
+        }
+        message = EmailMessage(policy=SMTP)
+        message["From"] = self.sender
+        message["To"] = address
+        message["Reply-To"] = confirm_address
+        message["Subject"] = self.subject()
+        message["Date"] = format_datetime(date)
+        message["Message-ID"] = make_msgid(domain=config.domain)
+        # RFC 3834: an auto-reply to this message must not come back; such replies are not confirmations either.
+        message["Auto-Submitted"] = "auto-replied"
+        message.set_content(wrap_text(self._text.render(**context)))
+        message.add_alternative(self._inliner.inline(self._html.render(**context)), subtype="html")
+        return message
