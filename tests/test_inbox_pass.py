@@ -75,3 +75,177 @@ def relay() -> Iterator[tuple[Recorder, dict[str, str]]]:
     recorder = Recorder()
     with smtp_server(recorder) as settings:
         yield recorder, {"LESSONPRESS_SMTP_URL": f"smtp://{settings.host}:{settings.port}"}
+
+
+def add_readers(root: Path, *addresses: str, status: str = "active") -> None:
+    roster = Roster.open(root)
+    for address in addresses:
+        roster.add(address, status=status)
+    roster.close()
+
+
+def status_of(root: Path, address: str) -> str:
+    roster = Roster.open(root, read_only=True)
+    try:
+        reader = roster.find(address)
+        return reader.status if reader else "absent"
+    finally:
+        roster.close()
+
+
+def only_confirmation(recorder: Recorder, address: str) -> EmailMessage:
+    """The one confirmation the relay received for `address`, checked as a reader's mail client sees it."""
+    found = [message for recipients, message in recorder.messages if recipients == (address,)]
+    assert len(found) == 1, f"{len(found)} confirmations to {address}"
+    message = found[0]
+    assert message["To"] == address and message["Subject"] == "Confirm your subscription to The Retention Letter"
+    assert message["Reply-To"] == f"confirm+{make_token(SECRET, address, 'confirm')}@{DOMAIN}"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "reply to this message" in text.lower() and "The Retention Letter" in text and address in text
+    assert "Please confirm your subscription" in html and 'class="masthead"' in html and "<style>" in html
+    return message
+
+
+def reply_to(confirmation: EmailMessage, sender: str) -> EmailMessage:
+    """What a reader's client sends when they press Reply on the confirmation."""
+    return mail(sender, str(confirmation["Reply-To"]), f"Re: {confirmation['Subject']}", "Yes please", In_Reply_To=str(confirmation["Message-ID"]))
+
+
+def test_a_reader_subscribes_gets_one_confirmation_replies_and_is_active(tmp_path: Path, relay: tuple[Recorder, dict[str, str]]) -> None:
+    recorder, env = relay
+    root = list_site(tmp_path)
+    asked = [mail("Ann Lee <ann@example.com>", f"letters@{DOMAIN}", "Re:  SUBSCRIBE "), mail("ann@example.com", f"letters@{DOMAIN}", "subscribe")]
+    first = run(root, str(write_mbox(tmp_path / "one.mbox", asked)), env=env)
+
+    assert first.exit_code == 0, first.output
+    assert "one.mbox:1: ann@example.com is pending: sent a confirmation" in first.stdout
+    assert "ann@example.com is pending; a confirmation already went out today, so none is sent" in first.stdout
+    assert summary(first).startswith("Inbox: 2 messages in ")
+    assert "1 subscribed (1 confirmation sent), 0 confirmed" in summary(first)
+    assert status_of(root, "ann@example.com") == "pending"
+    confirmation = only_confirmation(recorder, "ann@example.com")
+
+    second = run(root, str(write_mbox(tmp_path / "two.mbox", [*asked, reply_to(confirmation, "Ann Lee <ann@example.com>")])), env=env)
+    assert second.exit_code == 0, second.output
+    assert "confirmed ann@example.com: now active" in second.stdout
+    assert "0 subscribed (0 confirmations sent), 1 confirmed" in summary(second) and "2 already handled" in summary(second)
+    assert status_of(root, "ann@example.com") == "active"
+    roster = Roster.open(root, read_only=True)
+    record = roster.show("ann@example.com")
+    roster.close()
+    assert record is not None and [(change.status, change.how) for change in record.history] == [("pending", "mail"), ("active", "mail")]
+    assert record.history[-1].source.startswith("<") and record.history[-1].source.endswith("@reader.example>")
+
+    again = run(root, str(tmp_path / "two.mbox"), env=env)
+    assert "0 subscribed (0 confirmations sent), 0 confirmed, 0 unsubscribed, 0 bounced" in summary(again)
+    assert "3 already handled, 0 refused" in summary(again)
+    assert len(recorder.messages) == 1
+
+
+def test_an_out_of_office_reply_to_the_confirmation_confirms_nobody(tmp_path: Path, relay: tuple[Recorder, dict[str, str]]) -> None:
+    recorder, env = relay
+    root = list_site(tmp_path)
+    run(root, str(write_mbox(tmp_path / "one.mbox", [mail("bob@example.com", f"letters@{DOMAIN}", "Subscribe")])), env=env)
+    confirmation = only_confirmation(recorder, "bob@example.com")
+    automatic = reply_to(confirmation, "bob@example.com")
+    automatic["Auto-Submitted"] = "auto-replied"
+    result = run(root, str(write_mbox(tmp_path / "two.mbox", [automatic])), env=env)
+    assert "refused: an automatic reply (out of office?) to the confirmation sent to bob@example.com does not confirm it" in result.stdout
+    assert status_of(root, "bob@example.com") == "pending"
+
+
+def test_unsubscribe_by_token_whatever_the_mail_says_and_a_forged_token_changes_nothing(tmp_path: Path) -> None:
+    root = list_site(tmp_path)
+    add_readers(root, "ann@example.com", "ben@example.com")
+    token = make_token(SECRET, "ann@example.com", "unsubscribe")
+    forged = token[:-1] + ("0" if token[-1] != "0" else "1")
+    mails = [
+        mail("mallory@evil.example", f"unsubscribe+{forged}@{DOMAIN}", "Unsubscribe", "unsubscribe ben please"),
+        mail("Someone <someone@example.net>", f"unsubscribe+{make_token(SECRET, 'ben@example.com', 'bounce')}@{DOMAIN}", "Unsubscribe"),
+        mail("ann@example.com", f"Unsubscribe+{token.upper()}@{DOMAIN.upper()}", "Please keep me subscribed!", "I love it"),
+        mail("ben@example.com", f"lessons+why-customers-leave@{DOMAIN}", "Re: Why Customers Leave\x1b[2J", "STOP"),
+    ]
+    result = run(root, str(write_mbox(tmp_path / "in.mbox", mails)))
+
+    assert result.exit_code == 0, result.output
+    assert "in.mbox:1: refused: unsubscribe from mallory@evil.example: its token is not one this site signed (forged, altered, or signed with another LESSONPRESS_SECRET); nothing changed" in result.stdout
+    assert "refused: unsubscribe from someone@example.net: its token is not one this site signed" in result.stdout  # a bounce token
+    assert ": unsubscribed ann@example.com\n" in result.stdout
+    assert "\x1b" not in result.stdout
+    assert "ben@example.com asks in plain words to stop ('Re: Why Customers Leave [2J'); not acted on: if they mean it, run 'lessonpress list remove ben@example.com'" in result.stdout
+    assert "1 unsubscribed" in summary(result) and "2 refused" in summary(result)
+    assert (status_of(root, "ann@example.com"), status_of(root, "ben@example.com")) == ("unsubscribed", "active")
+
+
+def test_a_request_by_mail_never_brings_back_a_stopped_or_forgotten_reader(tmp_path: Path, relay: tuple[Recorder, dict[str, str]]) -> None:
+    recorder, env = relay
+    root = list_site(tmp_path)
+    add_readers(root, "gone@example.com", status="unsubscribed")
+    add_readers(root, "erased@example.com")
+    roster = Roster.open(root)
+    roster.forget("erased@example.com")
+    roster.close()
+    mails = [mail(address, f"letters@{DOMAIN}", "Subscribe") for address in ("gone@example.com", "erased@example.com")]
+    result = run(root, str(write_mbox(tmp_path / "in.mbox", mails)), env=env)
+    assert result.exit_code == 0, result.output
+    assert "refused: a subscribe request: gone@example.com is unsubscribed: only 'lessonpress list add' brings them back" in result.stdout
+    assert "refused: a subscribe request: erased@example.com was forgotten" in result.stdout
+    assert recorder.messages == [] and status_of(root, "gone@example.com") == "unsubscribed" and status_of(root, "erased@example.com") == "absent"
+
+
+def bounce_sample(name: str, date: datetime | None = None) -> bytes:
+    raw = (SAMPLES / name).read_bytes()
+    if date is not None:
+        head, _, rest = raw.partition(b"\nDate: ")
+        _, _, rest = rest.partition(b"\n")
+        raw = head + b"\nDate: " + format_datetime(date).encode() + b"\n" + rest
+    return raw
+
+
+def test_bounces_and_complaints_from_real_servers_mark_the_right_reader(tmp_path: Path) -> None:
+    root = list_site(tmp_path)
+    add_readers(root, "priya@example.com", "tom.baker@example.net", "reader@aol.com", "busy@example.org", "ana@example.com", "j.okafor@outlook.com")
+    now = datetime.now(UTC)
+    folder = mailbox.Maildir(tmp_path / "Bounces", create=True)
+    for raw in (
+        bounce_sample("postfix.eml"), bounce_sample("arf-complaint.eml"), bounce_sample("out-of-office.eml"), bounce_sample("malformed-dsn.eml"),
+        bounce_sample("soft-mailbox-full.eml", now - timedelta(days=2)), bounce_sample("soft-mailbox-full.eml", now - timedelta(days=1)),
+        bounce_sample("exim-delayed.eml"), bounce_sample("reader-reply.eml"),
+    ):
+        folder.add(raw)
+    result = run(root, str(tmp_path / "Bounces"))
+
+    assert result.exit_code == 0, result.output
+    assert "bounced priya@example.com: hard bounce: 5.1.1 550 5.1.1 <priya@example.com>: Recipient address rejected" in result.stdout
+    assert "complained reader@aol.com: complaint (marked as spam): abuse" in result.stdout
+    assert "soft bounce 1 of 2 in 30 days for busy@example.org: 4.2.2 452 4.2.2 <busy@example.org>: Mailbox full" in result.stdout
+    assert "bounced busy@example.org: soft bounce 2 in 30 days" in result.stdout
+    # A delay from January is older than soft_bounce_days: counted as it happened, it stops no one.
+    assert "soft bounce 0 of 2 in 30 days for tom.baker@example.net" in result.stdout
+    assert [status_of(root, address) for address in ("priya@example.com", "reader@aol.com", "busy@example.org", "tom.baker@example.net", "ana@example.com")] == [
+        "bounced", "complained", "bounced", "active", "active",
+    ]
+    assert "2 bounced, 1 complained" in summary(result) and "Traceback" not in result.output
+    again = run(root, str(tmp_path / "Bounces"))
+    assert "0 bounced" in summary(again) and "8 already handled" in summary(again)
+
+
+def test_dry_run_shows_what_it_would_do_and_changes_nothing(tmp_path: Path, relay: tuple[Recorder, dict[str, str]]) -> None:
+    recorder, env = relay
+    root = list_site(tmp_path)
+    add_readers(root, "ann@example.com")
+    list_file = root / ".lessonpress" / "list.sqlite"
+    before = list_file.read_bytes()
+    token = make_token(SECRET, "ann@example.com", "unsubscribe")
+    mails = [mail("new@example.com", f"letters@{DOMAIN}", "Subscribe"), mail("ann@example.com", f"unsubscribe+{token}@{DOMAIN}", "Unsubscribe")]
+    result = run(root, str(write_mbox(tmp_path / "in.mbox", mails)), "--dry-run", env=env)
+
+    assert result.exit_code == 0, result.output
+    assert "new@example.com is pending: would send a confirmation" in result.stdout and "unsubscribed ann@example.com" in result.stdout
+    assert summary(result).startswith("Dry run, nothing changed. Inbox: 2 messages")
+    assert "1 subscribed (1 confirmation would send), 0 confirmed, 1 unsubscribed" in summary(result)
+    assert recorder.messages == [] and list_file.read_bytes() == before
+    assert not (root / ".lessonpress" / "inbox.sqlite").exists()
+    real = run(root, str(tmp_path / "in.mbox"), env=env)
+    assert "0 already handled" in summary(real) and len(recorder.messages) == 1

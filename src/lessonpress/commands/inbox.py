@@ -32,7 +32,7 @@ def inbox_command(root: Path, source: str, dry_run: bool) -> None:
         click.echo(str(event))
     print_replies(report.replies)
     if report.asked:
-        click.echo("Readers asking in plain words to stop (not acted on; the unsubscribe link does it):")
+        click.echo("Readers asking in plain words to stop:")
         for asked in report.asked:
             click.echo(f"  {asked}")
     for path in report.written:

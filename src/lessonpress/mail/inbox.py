@@ -223,7 +223,7 @@ def _words(text: str) -> str:
 class _Pass:
     """One pass over a source: the list, the record and the tokens it reads and changes, and the counts so far."""
 
-    def __init__(self, request: InboxRequest, site: Site, roster: Roster, record: HandledRecord, settings: SmtpSettings | None) -> None:
+    def __init__(self, request: InboxRequest, site: Site, roster: Roster, record: HandledRecord, settings: SmtpSettings | str) -> None:
         self.request = request
         self.site = site
         self.roster = roster
@@ -359,7 +359,8 @@ class _Pass:
 
     def _deliver(self, address: str, reply_to: str) -> str | None:
         """Send one confirmation; return None once the relay took it, else the relay's reply or why it could not be reached."""
-        assert self.settings is not None
+        if isinstance(self.settings, str):
+            return self.settings  # why there are no SMTP settings
         if self.confirmation is None:
             self.confirmation = ConfirmationMail(self.site)
         message = self.confirmation.message(address, reply_to, self.request.now)
@@ -443,18 +444,18 @@ def _open_roster(root: Path, dry_run: bool) -> Roster:
     return Roster(memory_copy(path) if path.exists() else connect(None))
 
 
-def _check(request: InboxRequest, site: Site) -> SmtpSettings | None:
-    """Stop before any message is handled when a setting the pass needs is missing; return the SMTP settings a confirmation needs."""
-    addresses = list_addresses(site)
-    if addresses.signed and not request.environ.get(SECRET_VARIABLE):
+def _check(request: InboxRequest, site: Site) -> SmtpSettings | str:
+    """Stop before any message is handled without the secret; return the SMTP settings confirmations go out with, or why there are none.
+
+    Missing SMTP settings only hold back confirmations (their requests wait for the next pass):
+    an unsubscribe or a bounce must never wait for them.
+    """
+    if list_addresses(site).signed and not request.environ.get(SECRET_VARIABLE):
         raise InboxRefused([SourceError(SECRET_VARIABLE, 0, "is not set: export the secret 'lessonpress send' signs tokens with; without it no unsubscribe, confirmation or bounce can be verified")])
-    if not addresses.subscribe or request.dry_run:
-        return None
     try:
         return settings_from_env(request.environ)
     except SendFailed as failed:
-        # Subscribe requests are answered by mail, so the SMTP settings of `send` are needed here too.
-        raise InboxRefused(list(failed.errors)) from None
+        return "; ".join(str(error) for error in failed.errors)
 
 
 def run_inbox(request: InboxRequest, progress: Progress = silent) -> InboxReport:
