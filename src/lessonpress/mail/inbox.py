@@ -326,16 +326,18 @@ class _Pass:
         if self.addresses.confirm is None:
             return self._refuse(mail, f"a subscribe request from {shown}: set [list] confirm_address in lessonpress.toml so a confirmation can be answered")
         reader = self.roster.find(address)
+        if reader is not None and reader.status in STOPPED:
+            return self._refuse(mail, f"a subscribe request: {shown} is {reader.status}: only 'lessonpress list add' brings them back")
         if reader is not None and reader.status == "active":
             return self._event(mail, f"{shown} asked to subscribe: already active", "subscribe")
-        try:
-            if reader is None:
+        if reader is None:
+            try:
                 self.roster.add(address, name=letter.name, status="pending", how="mail", source=mail.evidence)
-                self.tokens.add(address)
-                self.counts.subscribed += 1
-        except ListRefused as refused:
-            # Forgotten or stopped: only the author brings such a reader back (the list says so).
-            return self._refuse(mail, f"a subscribe request: {terminal_text(refused.errors[0].message)}")
+            except ListRefused as refused:
+                # A forgotten address: only the author brings it back (the list says so).
+                return self._refuse(mail, f"a subscribe request: {terminal_text(refused.errors[0].message)}")
+            self.tokens.add(address)
+            self.counts.subscribed += 1
         return self._send_confirmation(mail, address)
 
     def _send_confirmation(self, mail: _Mail, address: str) -> _Outcome:
