@@ -170,8 +170,8 @@ def test_unsubscribe_by_token_whatever_the_mail_says_and_a_forged_token_changes_
     result = run(root, str(write_mbox(tmp_path / "in.mbox", mails)))
 
     assert result.exit_code == 0, result.output
-    assert "in.mbox:1: refused: unsubscribe from mallory@evil.example: its token is not one this site signed (forged, altered, or signed with another LESSONPRESS_SECRET); nothing changed" in result.stdout
-    assert "refused: unsubscribe from someone@example.net: its token is not one this site signed" in result.stdout  # a bounce token
+    assert "in.mbox:1: refused: unsubscribe from mallory@evil.example: its token names no reader on the list (forged, altered, signed with another LESSONPRESS_SECRET, or for a reader since forgotten); nothing changed" in result.stdout
+    assert "refused: unsubscribe from someone@example.net: its token names no reader on the list" in result.stdout  # a bounce token
     assert ": unsubscribed ann@example.com\n" in result.stdout
     assert "\x1b" not in result.stdout
     assert "ben@example.com asks in plain words to stop ('Re: Why Customers Leave [2J'); not acted on: if they mean it, run 'lessonpress list remove ben@example.com'" in result.stdout
@@ -254,3 +254,64 @@ def test_dry_run_shows_what_it_would_do_and_changes_nothing(tmp_path: Path, rela
     assert not (root / ".lessonpress" / "inbox.sqlite").exists()
     real = run(root, str(tmp_path / "in.mbox"), env=env)
     assert "0 already handled" in summary(real) and len(recorder.messages) == 1
+
+
+def raw_mail(number: int, sender: str, to: str, subject: str, body: str = "Hello") -> bytes:
+    return (
+        f"From: {sender}\nTo: {to}\nSubject: {subject}\nDate: {format_datetime(datetime.now(UTC))}\n"
+        f"Message-ID: <m{number}@reader.example>\n\n{body}\n"
+    ).encode()
+
+
+def test_hostile_mail_gives_clear_lines_and_no_traceback(tmp_path: Path) -> None:
+    root = list_site(tmp_path)
+    add_readers(root, "ann@example.com")
+    forged_bounce = bounce_sample("postfix.eml").replace(b"b822c84e8bfa6c93a0ac7adae81c2a168", b"b" + b"0" * 32)
+    mails: list[EmailMessage | bytes] = [
+        raw_mail(1, "big@example.com", f"lessons+why-customers-leave@{DOMAIN}", "Re: Why Customers Leave", "x" * (30 * 1024 * 1024)),
+        b"Subject: no sender at all\nMessage-ID: <nosender@example>\n\nhi\n",
+        forged_bounce,
+        bounce_sample("malformed-dsn.eml").replace(b"To: bounces+b7329954bee1eed696502f55ade482c2c@retention.example.org\n", b""),
+        raw_mail(2, "eve@example.com", f"confirm+c{'1' * 32}@{DOMAIN}", "Re: Confirm your subscription"),
+        raw_mail(3, "eve@example.com", f"confirm+not-a-token@{DOMAIN}", "Re: Confirm"),
+    ]
+    result = run(root, str(write_mbox(tmp_path / "hostile.mbox", mails)))
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    out = result.stdout
+    assert "hostile.mbox:1: refused: skipped message <m1@reader.example>: larger than 10 MB, the limit for one message" in out
+    assert "refused: skipped message <nosender@example>, cannot read this message: no sender address in From" in out
+    assert "refused: hard report about priya@example.com from mailer-daemon@mail.retention.example.org: its token names no reader on the list" in out
+    assert "refused: hard report about ana@example.com from mailer-daemon@relay.example.com: its token names no reader on the list" in out
+    assert out.count("refused: confirmation from eve@example.com: its token names no reader on the list") == 2
+    assert summary(result).endswith("6 refused") and status_of(root, "ann@example.com") == "active"
+    again = run(root, str(tmp_path / "hostile.mbox"))
+    assert again.stdout.splitlines() == [again.stdout.strip()] and "6 already handled, 0 refused" in summary(again)
+
+
+def test_ten_thousand_messages_in_one_pass(tmp_path: Path) -> None:
+    root = list_site(tmp_path)
+    readers = [f"reader{number}@example.org" for number in range(200)]
+    add_readers(root, *readers)
+    mails: list[EmailMessage | bytes] = []
+    for number in range(10_000):
+        reader = readers[number % len(readers)]
+        if number % 1000 == 7:
+            reader = readers[number // 1000]
+            mails.append(raw_mail(number, reader, f"unsubscribe+{make_token(SECRET, reader, 'unsubscribe')}@{DOMAIN}", "Unsubscribe"))
+        elif number % 3:
+            mails.append(raw_mail(number, reader, f"polls@{DOMAIN}", f"Vote: retention-the-first-ninety-days #{number % 4 + 1} x"))
+        else:
+            mails.append(raw_mail(number, reader, f"lessons+the-first-ninety-days@{DOMAIN}", "Re: The First Ninety Days", f"Thought {number}"))
+    box = tmp_path / "big.mbox"
+    box.write_bytes(b"".join(b"From reader@example.org Thu Jan  1 00:00:00 2026\n" + item + b"\n" for item in mails if isinstance(item, bytes)))
+    result = run(root, str(box))
+
+    assert result.exit_code == 0, result.output
+    line = summary(result)
+    assert line.startswith("Inbox: 10000 messages in ") and "10 unsubscribed" in line and "0 refused" in line
+    assert "200 votes" in line  # each reader's latest vote counts, as in `polls tally`
+    assert "wrote data/polls/retention-the-first-ninety-days.json" in result.stdout
+    again = run(root, str(box))
+    assert "10000 already handled" in summary(again) and "0 replies" in summary(again) and "200 votes" in summary(again)

@@ -41,7 +41,7 @@ SHAPE = Shape(
 )
 SCHEMA = """
 CREATE TABLE handled (digest TEXT PRIMARY KEY, message TEXT NOT NULL, at TEXT NOT NULL, outcome TEXT NOT NULL) WITHOUT ROWID;
-CREATE INDEX handled_by_message ON handled (message) WHERE message != '';
+CREATE INDEX handled_by_message ON handled (message);
 CREATE TABLE soft_bounces (digest TEXT PRIMARY KEY, token TEXT NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX soft_bounces_by_token ON soft_bounces (token, at);
 CREATE TABLE confirmations (token TEXT PRIMARY KEY, day TEXT NOT NULL) WITHOUT ROWID
@@ -115,8 +115,10 @@ class HandledRecord:
         self._db.close()
 
     def seen(self, keys: MessageKeys) -> bool:
-        query = "SELECT 1 FROM handled WHERE digest = ? OR (? != '' AND message = ?) LIMIT 1"
-        return self._db.execute(query, (keys.digest, keys.message, keys.message)).fetchone() is not None
+        # Two lookups, each by its own index: one query with OR would read the whole table for every message.
+        if self._db.execute("SELECT 1 FROM handled WHERE digest = ?", (keys.digest,)).fetchone() is not None:
+            return True
+        return bool(keys.message) and self._db.execute("SELECT 1 FROM handled WHERE message = ? LIMIT 1", (keys.message,)).fetchone() is not None
 
     def soft_bounces(self, token: str, since: datetime) -> int:
         """Count the soft bounces recorded for a bounce token since a moment."""

@@ -286,7 +286,7 @@ class _Pass:
         return self._event(mail, f"refused: {text}", what)
 
     def _forged(self, mail: _Mail, purpose: str) -> _Outcome:
-        return self._refuse(mail, f"{purpose} from {mail.sender}: its token is not one this site signed (forged, altered, or signed with another {SECRET_VARIABLE}); nothing changed")
+        return self._refuse(mail, f"{purpose} from {mail.sender}: its token names no reader on the list (forged, altered, signed with another {SECRET_VARIABLE}, or for a reader since forgotten); nothing changed")
 
     # -- what a message asks ---------------------------------------------------
 
