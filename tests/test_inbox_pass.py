@@ -14,8 +14,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from lessonpress.cli import main
+from lessonpress.mail.sources import PASSWORD_VARIABLE
 from lessonpress.send.roster import Roster
 from lessonpress.tokens import make_token
+from test_imap import PASSWORD, ImapServer, imap_server  # noqa: F401 - fixture
 from test_send_support import Recorder, make_site, smtp_server
 
 SECRET = "lessonpress-test-secret"  # the bounce samples' tokens were made with it
@@ -315,3 +317,40 @@ def test_ten_thousand_messages_in_one_pass(tmp_path: Path) -> None:
     assert "wrote data/polls/retention-the-first-ninety-days.json" in result.stdout
     again = run(root, str(box))
     assert "10000 already handled" in summary(again) and "0 replies" in summary(again) and "200 votes" in summary(again)
+
+
+def test_the_whole_loop_over_real_imap_and_smtp(tmp_path: Path, imap_server: ImapServer, relay: tuple[Recorder, dict[str, str]]) -> None:
+    """Subscribe, confirm, bounce and a forged unsubscribe, all through Dovecot; twice is a no-op, a dry run changes nothing."""
+    recorder, env = relay
+    root = list_site(tmp_path)
+    add_readers(root, "priya@example.com", "lee@example.org")
+    env = {**env, PASSWORD_VARIABLE: PASSWORD}
+    source = imap_server.url("List")
+    lee_token = make_token(SECRET, "lee@example.org", "unsubscribe")
+    imap_server.deliver("List", [
+        mail("Dana Reed <dana@example.net>", f"letters@{DOMAIN}", "Subscribe"),
+        mail("mallory@evil.example", f"unsubscribe+{lee_token[:-4]}beef@{DOMAIN}", "Unsubscribe"),
+        bounce_sample("postfix.eml"),
+    ])
+
+    dry = run(root, source, "--dry-run", env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "dana@example.net is pending: would send a confirmation" in dry.stdout and "bounced priya@example.com" in dry.stdout
+    assert recorder.messages == [] and not (root / ".lessonpress" / "inbox.sqlite").exists() and status_of(root, "priya@example.com") == "active"
+
+    first = run(root, source, env=env)
+    assert first.exit_code == 0, first.output
+    assert f"{source} UID 2: refused: unsubscribe from mallory@evil.example: its token names no reader on the list" in first.stdout
+    assert "1 subscribed (1 confirmation sent), 0 confirmed, 0 unsubscribed, 1 bounced" in summary(first)
+    assert [status_of(root, address) for address in ("dana@example.net", "lee@example.org", "priya@example.com")] == ["pending", "active", "bounced"]
+    confirmation = only_confirmation(recorder, "dana@example.net")
+
+    imap_server.deliver("List", [reply_to(confirmation, "Dana Reed <dana@example.net>")])
+    second = run(root, source, env=env)
+    assert "confirmed dana@example.net: now active" in second.stdout
+    assert "0 subscribed (0 confirmations sent), 1 confirmed" in summary(second) and "3 already handled, 0 refused" in summary(second)
+    assert status_of(root, "dana@example.net") == "active"
+
+    third = run(root, source, env=env)
+    assert third.stdout.splitlines() == [summary(third)] and "4 already handled, 0 refused" in summary(third)
+    assert len(recorder.messages) == 1
