@@ -19,6 +19,7 @@ from lessonpress.send.roster import Roster
 from lessonpress.tokens import make_token
 from test_imap import PASSWORD, ImapServer, imap_server  # noqa: F401 - fixture
 from test_send_support import Recorder, make_site, smtp_server
+from test_tally import write_mbox
 
 SECRET = "lessonpress-test-secret"  # the bounce samples' tokens were made with it
 DOMAIN = "retention.example.org"
@@ -53,15 +54,6 @@ def mail(sender: str, to: str, subject: str, body: str = "", **headers: str) -> 
         message[name.replace("_", "-")] = value
     message.set_content(body or "Hello")
     return message
-
-
-def write_mbox(path: Path, mails: list[EmailMessage | bytes]) -> Path:
-    box = mailbox.mbox(path)
-    for item in mails:
-        box.add(item)
-    box.flush()
-    box.close()
-    return path
 
 
 def run(root: Path, source: str, *options: str, env: dict[str, str] | None = None) -> Result:

@@ -7,13 +7,14 @@ and rebuilt with a notice; the send ledger records who was sent what, so its own
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .errors import SourceError, source_error
 
@@ -128,6 +129,26 @@ def make_state_folder(folder: Path) -> None:
     if problem:
         raise problem
     folder.mkdir(parents=True, exist_ok=True)
+
+
+class LockBusy(Exception):
+    """Another process holds a state lock."""
+
+
+def hold_lock(path: Path) -> IO[str]:
+    """Take the exclusive lock at `path` (made if absent) and return the open file that holds it: closing it lets go.
+
+    Raises `DamagedState` when something stands where the lock's folder should be, `LockBusy` when another process holds it.
+    """
+    make_state_folder(path.parent)
+    handle = path.open("w")
+    try:
+        # The kernel drops a flock when its process dies, even by kill -9: no stale lock files.
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise LockBusy(path) from None
+    return handle
 
 
 def _initialise(connection: sqlite3.Connection, shape: Shape, schema: str) -> None:

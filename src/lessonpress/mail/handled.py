@@ -13,7 +13,6 @@ headers (sent to two of our addresses, copied to another folder).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import sqlite3
@@ -25,7 +24,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from ..errors import SourceError, Stopped, source_error
-from ..store import DamagedState, Shape, make_state_folder, open_state, state_problem
+from ..store import DamagedState, LockBusy, Shape, hold_lock, open_state, state_problem
 from .sources import HEADER_LIMIT
 
 HANDLED_PATH = Path(".lessonpress") / "inbox.sqlite"
@@ -147,15 +146,11 @@ class HandledRecord:
 @contextmanager
 def inbox_lock(root: Path) -> Iterator[None]:
     """Hold the site's inbox lock, so two passes (an overlapping cron run) never handle one message twice."""
-    path = root / LOCK_PATH
     try:
-        make_state_folder(path.parent)
+        handle = hold_lock(root / LOCK_PATH)
     except DamagedState as damaged:
         raise InboxRefused([source_error(root, damaged.path, 0, damaged.reason)]) from None
-    with path.open("w") as handle:
-        try:
-            # The kernel drops a flock when its process dies, even by kill -9: no stale lock files.
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InboxRefused([SourceError(LOCK_PATH.as_posix(), 0, "another lessonpress inbox pass is running for this site: wait for it to finish, then run again")]) from None
+    except LockBusy:
+        raise InboxRefused([SourceError(LOCK_PATH.as_posix(), 0, "another lessonpress inbox pass is running for this site: wait for it to finish, then run again")]) from None
+    with handle:
         yield

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
 import threading
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from ..errors import SendFailed, SourceError, source_error
 from ..site.model import Issue
-from ..store import DamagedState, Shape, folder_problem, make_state_folder, open_state
+from ..store import DamagedState, LockBusy, Shape, folder_problem, hold_lock, open_state
 
 LEDGER_PATH = Path(".lessonpress") / "sends.sqlite"
 LOCK_PATH = Path(".lessonpress") / "send.lock"
@@ -158,15 +157,11 @@ class Ledger:
 @contextmanager
 def send_lock(root: Path) -> Iterator[None]:
     """Hold the site's send lock, so an overlapping cron run cannot send the same rows twice."""
-    path = root / LOCK_PATH
     try:
-        make_state_folder(path.parent)
+        handle = hold_lock(root / LOCK_PATH)
     except DamagedState as damaged:
         raise SendFailed([source_error(root, damaged.path, 0, f"{damaged.reason}: {STANDS_IN_THE_WAY}")]) from None
-    with path.open("w") as handle:
-        try:
-            # The kernel drops a flock when its process dies, even by kill -9: no stale lock files.
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SendFailed([SourceError(LOCK_PATH.as_posix(), 0, "another lessonpress send is running for this site: wait for it to finish, then run again")]) from None
+    except LockBusy:
+        raise SendFailed([SourceError(LOCK_PATH.as_posix(), 0, "another lessonpress send is running for this site: wait for it to finish, then run again")]) from None
+    with handle:
         yield
