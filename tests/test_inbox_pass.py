@@ -346,3 +346,21 @@ def test_the_whole_loop_over_real_imap_and_smtp(tmp_path: Path, imap_server: Ima
     third = run(root, source, env=env)
     assert third.stdout.splitlines() == [summary(third)] and "4 already handled, 0 refused" in summary(third)
     assert len(recorder.messages) == 1
+
+
+def test_a_reader_added_with_confirm_gets_one_confirmation_and_an_imported_one_none(tmp_path: Path, relay: tuple[Recorder, dict[str, str]]) -> None:
+    recorder, env = relay
+    root = list_site(tmp_path)
+    added = CliRunner().invoke(main, ["--site", str(root), "list", "add", "bob@example.org", "--confirm"])
+    assert added.exit_code == 0, added.output
+    (tmp_path / "old.csv").write_text("email,status\nold@example.org,pending\n")
+    imported = CliRunner().invoke(main, ["--site", str(root), "list", "import", str(tmp_path / "old.csv")])
+    assert imported.exit_code == 0, imported.output
+    empty = write_mbox(tmp_path / "empty.mbox", [mail("someone@example.com", f"polls@{DOMAIN}", "Hello")])
+
+    first = run(root, str(empty), env=env)
+    assert ".lessonpress/list.sqlite: bob@example.org is pending: sent a confirmation" in first.stdout
+    only_confirmation(recorder, "bob@example.org")
+    again = run(root, str(empty), env=env)
+    assert again.stdout.splitlines() == [summary(again)] and "0 subscribed (0 confirmations sent)" in summary(again)
+    assert len(recorder.messages) == 1  # none to the imported pending reader: not mailed unasked

@@ -29,6 +29,7 @@ from email.parser import BytesHeaderParser
 from ..errors import SourceError
 from ..render.confirmation import ConfirmationMail
 from ..send.roster import STOPPED, ListRefused, Reader, Roster
+from ..send.roster_file import LIST_PATH
 from ..send.smtp import SmtpSettings, close, transmit
 from ..send.smtp import connect as smtp_connect
 from ..send.subscribers import is_address
@@ -276,11 +277,27 @@ class MailHandler:
             self.counts.subscribed += 1
         return self._send_confirmation(mail, address)
 
+    def confirm_added(self) -> None:
+        """Send the one confirmation `lessonpress list add ADDRESS --confirm` promises, to each reader it added who has had none.
+
+        Only the author's own additions: pending readers from an import are not mailed unasked.
+        """
+        if self.addresses.confirm is None or not self.secret:
+            return
+        place = Mail(LIST_PATH.as_posix(), 0, b"", MessageKeys("", "", ""), None, None)
+        for reader in self.roster.readers(["pending"]):
+            record = self.roster.show(reader.address)
+            token = make_token(self.secret, reader.address, "confirm")
+            if record is None or record.history[-1].how != "command" or self.record.confirmed(token):
+                continue
+            if self._send_confirmation(place, reader.address).confirmation:
+                self.record.note_confirmation(token, self.now)
+
     def _send_confirmation(self, mail: Mail, address: str) -> Outcome:
         assert self.addresses.confirm is not None
         shown = terminal_text(address)
         token = make_token(self.secret, address, "confirm")
-        if self.record.confirmation_day(token) == self.now.date().isoformat():
+        if self.record.confirmed(token, self.now):
             return self._event(mail, f"{shown} is pending; a confirmation already went out today, so none is sent", "subscribe")
         if self.dry_run:
             self.counts.confirmations += 1

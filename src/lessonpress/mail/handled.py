@@ -123,13 +123,17 @@ class HandledRecord:
         """Count the soft bounces recorded for a bounce token since a moment."""
         return int(self._db.execute("SELECT COUNT(*) FROM soft_bounces WHERE token = ? AND at >= ?", (token, _stamp(since))).fetchone()[0])
 
-    def confirmation_day(self, token: str) -> str:
-        """Return the day (YYYY-MM-DD, UTC) a confirmation last went to a confirm token's reader, or "".
+    def confirmed(self, token: str, now: datetime | None = None) -> bool:
+        """Say whether a confirmation went to a confirm token's reader on the day of `now` (UTC), or ever when `now` is None.
 
         The token stands for the address (it is an HMAC of it): the record holds no address.
         """
         row = self._db.execute("SELECT day FROM confirmations WHERE token = ?", (token,)).fetchone()
-        return str(row[0]) if row else ""
+        return row is not None and (now is None or row[0] == _stamp(now)[:10])
+
+    def note_confirmation(self, token: str, now: datetime) -> None:
+        """Record that a confirmation went to a confirm token's reader today (UTC)."""
+        self._db.execute("INSERT OR REPLACE INTO confirmations (token, day) VALUES (?, ?)", (token, _stamp(now)[:10]))
 
     def record(self, keys: MessageKeys, outcome: str, now: datetime, *, soft_bounce: tuple[str, datetime] | None = None, confirmation: str = "") -> None:
         """Record one message as handled, with what it left behind, in one transaction: all of it or none."""
@@ -140,7 +144,7 @@ class HandledRecord:
                 token, at = soft_bounce
                 self._db.execute("INSERT OR REPLACE INTO soft_bounces (digest, token, at) VALUES (?, ?, ?)", (keys.digest, token, _stamp(at)))
             if confirmation:
-                self._db.execute("INSERT OR REPLACE INTO confirmations (token, day) VALUES (?, ?)", (confirmation, _stamp(now)[:10]))
+                self.note_confirmation(confirmation, now)
 
 
 @contextmanager

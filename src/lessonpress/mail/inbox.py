@@ -132,6 +132,7 @@ def run_inbox(request: InboxRequest, progress: Progress = silent) -> InboxReport
             mails = _mails(inbox)
             for mail in progress(f"Reading {len(mails)} messages", mails):
                 run.handle(mail)
+            run.confirm_added()
         finally:
             run.close()
             roster.close()
