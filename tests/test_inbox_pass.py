@@ -364,3 +364,19 @@ def test_a_reader_added_with_confirm_gets_one_confirmation_and_an_imported_one_n
     again = run(root, str(empty), env=env)
     assert again.stdout.splitlines() == [summary(again)] and "0 subscribed (0 confirmations sent)" in summary(again)
     assert len(recorder.messages) == 1  # none to the imported pending reader: not mailed unasked
+
+
+def test_without_the_secret_or_with_a_damaged_record_nothing_is_handled(tmp_path: Path) -> None:
+    root = list_site(tmp_path)
+    box = str(write_mbox(tmp_path / "in.mbox", [mail("ann@example.com", f"letters@{DOMAIN}", "Subscribe")]))
+    unsigned = CliRunner(env={"LESSONPRESS_SECRET": ""}).invoke(main, ["--site", str(root), "inbox", box])
+    assert unsigned.exit_code == 1 and unsigned.stdout == ""
+    assert unsigned.stderr.startswith("LESSONPRESS_SECRET: is not set: export the secret 'lessonpress send' signs tokens with")
+    assert unsigned.stderr.strip().endswith("inbox pass stopped: nothing was handled")
+
+    record = root / ".lessonpress" / "inbox.sqlite"
+    record.write_bytes(b"not a database at all")
+    damaged = run(root, box)
+    assert damaged.exit_code == 1 and "Traceback" not in damaged.output
+    assert damaged.stderr.startswith(".lessonpress/inbox.sqlite: is not an SQLite database")
+    assert record.read_bytes() == b"not a database at all" and status_of(root, "ann@example.com") == "absent"
