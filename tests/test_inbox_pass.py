@@ -380,3 +380,16 @@ def test_without_the_secret_or_with_a_damaged_record_nothing_is_handled(tmp_path
     assert damaged.exit_code == 1 and "Traceback" not in damaged.output
     assert damaged.stderr.startswith(".lessonpress/inbox.sqlite: is not an SQLite database")
     assert record.read_bytes() == b"not a database at all" and status_of(root, "ann@example.com") == "absent"
+
+
+def test_a_flood_of_subscribe_requests_sends_at_most_a_hundred_confirmations_a_pass(tmp_path: Path, relay: tuple[Recorder, dict[str, str]]) -> None:
+    recorder, env = relay
+    root = list_site(tmp_path)
+    flood = [raw_mail(number, f"stranger{number}@example.net", f"letters@{DOMAIN}", "Subscribe") for number in range(105)]
+    box = str(write_mbox(tmp_path / "flood.mbox", flood))
+    first = run(root, box, env=env)
+    assert "105 subscribed (100 confirmations sent)" in summary(first) and len(recorder.messages) == 100
+    assert "stranger104@example.net is pending: 100 confirmations went out in this pass, the most one pass sends; the next pass sends this one" in first.stdout
+    second = run(root, box, env=env)
+    assert "0 subscribed (5 confirmations sent)" in summary(second) and "100 already handled" in summary(second)
+    assert len(recorder.messages) == 105 and len({recipients for recipients, _ in recorder.messages}) == 105

@@ -43,6 +43,9 @@ from .tally import PollSubjects, poll_subjects, recognise, site_polls, strip_pre
 
 SECRET_VARIABLE = "LESSONPRESS_SECRET"
 SUBSCRIBE = "subscribe"
+# Anyone can write a subscribe request in a stranger's name: a flood of them must not turn the publisher's relay into a
+# spammer (and get it blocked). Past this many confirmations in one pass, requests wait for the next pass.
+CONFIRMATIONS_PER_PASS = 100
 # What a reader writes when they mean "take me off", in a subject or a first line; listed, never acted on.
 _ASKS_TO_STOP = frozenset({"unsubscribe", "unsubscribe me", "stop", "please stop", "remove me", "please remove me", "cancel", "opt out", "optout"})
 # RFC 3834 and the older conventions of auto-responders: such a message never confirms or subscribes anyone.
@@ -299,6 +302,9 @@ class MailHandler:
         token = make_token(self.secret, address, "confirm")
         if self.record.confirmed(token, self.now):
             return self._event(mail, f"{shown} is pending; a confirmation already went out today, so none is sent", "subscribe")
+        if self.counts.confirmations >= CONFIRMATIONS_PER_PASS:
+            self.counts.events.append(mail.note(f"{shown} is pending: {CONFIRMATIONS_PER_PASS} confirmations went out in this pass, the most one pass sends; the next pass sends this one"))
+            return Outcome("subscribe", keep=False)
         if self.dry_run:
             self.counts.confirmations += 1
             # Recorded in the dry run's copy of the record, so it shows the once-a-day rule as a real pass keeps it.
