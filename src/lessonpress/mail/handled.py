@@ -24,7 +24,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from ..errors import SourceError, Stopped, source_error
-from ..store import DamagedState, LockBusy, Shape, hold_lock, open_state, state_problem
+from ..store import DamagedState, LockBusy, Shape, folder_problem, hold_lock, open_state, state_problem
 from .sources import HEADER_LIMIT
 
 HANDLED_PATH = Path(".lessonpress") / "inbox.sqlite"
@@ -99,6 +99,9 @@ class HandledRecord:
         try:
             if not dry_run:
                 return cls(open_state(path, SHAPE, SCHEMA, isolation_level=None))
+            blocked = folder_problem(path.parent)
+            if blocked:
+                raise InboxRefused([source_error(root, blocked.path, 0, blocked.reason)])
             problem = state_problem(path, SHAPE)
             if problem:
                 raise DamagedState(path, problem)
