@@ -243,7 +243,7 @@ def test_dry_run_shows_what_it_would_do_and_changes_nothing(tmp_path: Path, rela
     assert result.exit_code == 0, result.output
     assert "new@example.com is pending: would send a confirmation" in result.stdout and "unsubscribed ann@example.com" in result.stdout
     assert summary(result).startswith("Dry run, nothing changed. Inbox: 2 messages")
-    assert "1 subscribed (1 confirmation would send), 0 confirmed, 1 unsubscribed" in summary(result)
+    assert "1 subscribed (1 confirmation to send), 0 confirmed, 1 unsubscribed" in summary(result)
     assert recorder.messages == [] and list_file.read_bytes() == before
     assert not (root / ".lessonpress" / "inbox.sqlite").exists()
     real = run(root, str(tmp_path / "in.mbox"), env=env)

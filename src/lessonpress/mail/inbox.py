@@ -65,7 +65,7 @@ class InboxReport:
     def summary(self) -> str:
         """One line, e.g. `Inbox: 10000 messages in 4.2 s: 3 subscribed (3 confirmations sent), …, 2 refused`."""
         replies = sum(len(item.replies) for item in self.replies.lessons)
-        sent = "would send" if self.dry_run else "sent"
+        sent = "to send" if self.dry_run else "sent"
         parts = [
             f"{self.subscribed} subscribed ({self.confirmations} confirmation{'s' if self.confirmations != 1 else ''} {sent})",
             f"{self.confirmed} confirmed",
