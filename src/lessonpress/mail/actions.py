@@ -108,9 +108,13 @@ class Mail:
         return terminal_text(self.letter.sender) if self.letter else "an unknown sender"
 
     @property
+    def place(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    @property
     def evidence(self) -> str:
         """What the list's history records as the source of a change: the Message-ID, else the place."""
-        return self.keys.message_id or (f"{self.path}:{self.line}" if self.line else self.path)
+        return self.keys.message_id or self.place
 
 
 class ReaderTokens:

@@ -49,10 +49,10 @@ RECOVERY = "nothing was handled; move it aside to start the record again (messag
 
 
 class InboxRefused(Stopped):
-    """An inbox pass that stopped before handling any message."""
+    """An inbox pass that stopped: before handling any message, unless `closing` says otherwise."""
 
-    def __init__(self, errors: list[SourceError]) -> None:
-        super().__init__(errors, "inbox pass stopped: nothing was handled")
+    def __init__(self, errors: list[SourceError], closing: str = "inbox pass stopped: nothing was handled") -> None:
+        super().__init__(errors, closing)
 
 
 @dataclass(frozen=True)

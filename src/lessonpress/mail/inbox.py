@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from contextlib import nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import SendFailed, SourceError
 from ..progress import Progress, silent
-from ..send.roster import Roster
+from ..send.roster import ListRefused, Roster
 from ..send.roster_file import LIST_PATH, connect
 from ..send.smtp import SmtpSettings, settings_from_env
 from ..site.load import answerable_site
@@ -115,6 +115,15 @@ def _check(request: InboxRequest, site: Site) -> SmtpSettings | str:
         return "; ".join(str(error) for error in failed.errors)
 
 
+def _handle(run: MailHandler, mail: Mail) -> None:
+    try:
+        run.handle(mail)
+    except ListRefused as refused:
+        # The list is busy (a long `list import`) or went bad mid-pass: what came before this message stays handled.
+        closing = f"inbox pass stopped at {mail.place}: the messages before it were handled; run the same command again"
+        raise InboxRefused(list(refused.errors), closing) from None
+
+
 def run_inbox(request: InboxRequest, progress: Progress = silent) -> InboxReport:
     """Read the source and handle each new message; return what was done."""
     started = time.perf_counter()
@@ -122,21 +131,20 @@ def run_inbox(request: InboxRequest, progress: Progress = silent) -> InboxReport
     site = loaded.site
     settings = _check(request, site)
     inbox = read_source(request.source, request.environ)
-    # A dry run changes nothing, so it may run beside a real pass.
-    with nullcontext() if request.dry_run else inbox_lock(request.root):
+    with ExitStack() as stack:
+        if not request.dry_run:  # a dry run changes nothing, so it may run beside a real pass
+            stack.enter_context(inbox_lock(request.root))
         record = HandledRecord.open(request.root, dry_run=request.dry_run)
+        stack.callback(record.close)
         roster = _open_roster(request.root, request.dry_run)
+        stack.callback(roster.close)
         secret = request.environ.get(SECRET_VARIABLE, "")
         run = MailHandler(site, roster, record, settings, secret=secret, now=request.now, dry_run=request.dry_run)
-        try:
-            mails = _mails(inbox)
-            for mail in progress(f"Reading {len(mails)} messages", mails):
-                run.handle(mail)
-            run.confirm_added()
-        finally:
-            run.close()
-            roster.close()
-            record.close()
+        stack.callback(run.close)
+        mails = _mails(inbox)
+        for mail in progress(f"Handling {len(mails)} messages", mails):
+            _handle(run, mail)
+        run.confirm_added()
     counted = tally(inbox, site_polls(site))
     written = () if request.dry_run else tuple(write_results(site.config, counted.results))
     replies = collect_replies(site, Inbox(tuple(run.ordinary), ()))
