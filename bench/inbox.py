@@ -33,8 +33,8 @@ SAMPLE_READER, SAMPLE_TOKEN, SAMPLE_ID = b"priya@example.com", b"b822c84e8bfa6c9
 LIST_SETTINGS = f"""
 [list]
 address = "letters@{DOMAIN}"
-unsubscribe_address = "unsubscribe+{{token}}@{DOMAIN}"
-confirm_address = "confirm+{{token}}@{DOMAIN}"
+unsubscribe_address = "letters+unsubscribe-{{token}}@{DOMAIN}"
+confirm_address = "letters+confirm-{{token}}@{DOMAIN}"
 """
 
 
@@ -69,7 +69,7 @@ def mixed_mail(count: int, readers: list[str]) -> list[bytes]:
         reader = readers[(number * 7919) % len(readers)]  # a prime stride spreads messages over readers
         when = start + timedelta(seconds=number * 30)
         if number % 100 == 99:
-            mails.append(message(number, reader, f"unsubscribe+{make_token(SECRET, reader, 'unsubscribe')}@{DOMAIN}", "Unsubscribe", "", when))
+            mails.append(message(number, reader, f"letters+unsubscribe-{make_token(SECRET, reader, 'unsubscribe')}@{DOMAIN}", "Unsubscribe", "", when))
         elif number % 20 == 3:
             bounce = sample.replace(SAMPLE_TOKEN, make_token(SECRET, reader, "bounce").encode()).replace(SAMPLE_READER, reader.encode())
             mails.append(bounce.replace(SAMPLE_ID, f"<bench.{number}@".encode()))  # each bounce its own message

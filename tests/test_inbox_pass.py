@@ -27,15 +27,15 @@ SAMPLES = Path(__file__).parent / "data" / "bounces"
 LIST_SETTINGS = f"""
 [list]
 address = "letters@{DOMAIN}"
-unsubscribe_address = "unsubscribe+{{token}}@{DOMAIN}"
-confirm_address = "confirm+{{token}}@{DOMAIN}"
+unsubscribe_address = "letters+unsubscribe-{{token}}@{DOMAIN}"
+confirm_address = "letters+confirm-{{token}}@{DOMAIN}"
 soft_bounces = 2
 soft_bounce_days = 30
 """
 
 
 def list_site(tmp_path: Path) -> Path:
-    """The example site with [list] addresses on one mailbox and a VERP bounce address."""
+    """The example site with [list] addresses on one mailbox by plus-addressing, as the README sets it up, and the samples' VERP bounce address."""
     root = make_site(tmp_path)
     config = root / "lessonpress.toml"
     text = config.read_text().replace("[polls]", f'bounce_address = "bounces+{{token}}@{DOMAIN}"\n\n[polls]')
@@ -94,7 +94,7 @@ def only_confirmation(recorder: Recorder, address: str) -> EmailMessage:
     assert len(found) == 1, f"{len(found)} confirmations to {address}"
     message = found[0]
     assert message["To"] == address and message["Subject"] == "Confirm your subscription to The Retention Letter"
-    assert message["Reply-To"] == f"confirm+{make_token(SECRET, address, 'confirm')}@{DOMAIN}"
+    assert message["Reply-To"] == f"letters+confirm-{make_token(SECRET, address, 'confirm')}@{DOMAIN}"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "reply to this message" in text.lower() and "The Retention Letter" in text and address in text
@@ -156,9 +156,9 @@ def test_unsubscribe_by_token_whatever_the_mail_says_and_a_forged_token_changes_
     token = make_token(SECRET, "ann@example.com", "unsubscribe")
     forged = token[:-1] + ("0" if token[-1] != "0" else "1")
     mails = [
-        mail("mallory@evil.example", f"unsubscribe+{forged}@{DOMAIN}", "Unsubscribe", "unsubscribe ben please"),
-        mail("Someone <someone@example.net>", f"unsubscribe+{make_token(SECRET, 'ben@example.com', 'bounce')}@{DOMAIN}", "Unsubscribe"),
-        mail("ann@example.com", f"Unsubscribe+{token.upper()}@{DOMAIN.upper()}", "Please keep me subscribed!", "I love it"),
+        mail("mallory@evil.example", f"letters+unsubscribe-{forged}@{DOMAIN}", "Unsubscribe", "unsubscribe ben please"),
+        mail("Someone <someone@example.net>", f"letters+unsubscribe-{make_token(SECRET, 'ben@example.com', 'bounce')}@{DOMAIN}", "Unsubscribe"),
+        mail("ann@example.com", f"Letters+Unsubscribe-{token.upper()}@{DOMAIN.upper()}", "Please keep me subscribed!", "I love it"),
         mail("ben@example.com", f"lessons+why-customers-leave@{DOMAIN}", "Re: Why Customers Leave\x1b[2J", "STOP"),
     ]
     result = run(root, str(write_mbox(tmp_path / "in.mbox", mails)))
@@ -237,7 +237,7 @@ def test_dry_run_shows_what_it_would_do_and_changes_nothing(tmp_path: Path, rela
     list_file = root / ".lessonpress" / "list.sqlite"
     before = list_file.read_bytes()
     token = make_token(SECRET, "ann@example.com", "unsubscribe")
-    mails = [mail("new@example.com", f"letters@{DOMAIN}", "Subscribe"), mail("ann@example.com", f"unsubscribe+{token}@{DOMAIN}", "Unsubscribe")]
+    mails = [mail("new@example.com", f"letters@{DOMAIN}", "Subscribe"), mail("ann@example.com", f"letters+unsubscribe-{token}@{DOMAIN}", "Unsubscribe")]
     result = run(root, str(write_mbox(tmp_path / "in.mbox", mails)), "--dry-run", env=env)
 
     assert result.exit_code == 0, result.output
@@ -266,8 +266,8 @@ def test_hostile_mail_gives_clear_lines_and_no_traceback(tmp_path: Path) -> None
         b"Subject: no sender at all\nMessage-ID: <nosender@example>\n\nhi\n",
         forged_bounce,
         bounce_sample("malformed-dsn.eml").replace(b"To: bounces+b7329954bee1eed696502f55ade482c2c@retention.example.org\n", b""),
-        raw_mail(2, "eve@example.com", f"confirm+c{'1' * 32}@{DOMAIN}", "Re: Confirm your subscription"),
-        raw_mail(3, "eve@example.com", f"confirm+not-a-token@{DOMAIN}", "Re: Confirm"),
+        raw_mail(2, "eve@example.com", f"letters+confirm-c{'1' * 32}@{DOMAIN}", "Re: Confirm your subscription"),
+        raw_mail(3, "eve@example.com", f"letters+confirm-not-a-token@{DOMAIN}", "Re: Confirm"),
     ]
     result = run(root, str(write_mbox(tmp_path / "hostile.mbox", mails)))
 
@@ -293,7 +293,7 @@ def test_ten_thousand_messages_in_one_pass(tmp_path: Path) -> None:
         reader = readers[number % len(readers)]
         if number % 1000 == 7:
             reader = readers[number // 1000]
-            mails.append(raw_mail(number, reader, f"unsubscribe+{make_token(SECRET, reader, 'unsubscribe')}@{DOMAIN}", "Unsubscribe"))
+            mails.append(raw_mail(number, reader, f"letters+unsubscribe-{make_token(SECRET, reader, 'unsubscribe')}@{DOMAIN}", "Unsubscribe"))
         elif number % 3:
             mails.append(raw_mail(number, reader, f"polls@{DOMAIN}", f"Vote: retention-the-first-ninety-days #{number % 4 + 1} x"))
         else:
@@ -321,7 +321,7 @@ def test_the_whole_loop_over_real_imap_and_smtp(tmp_path: Path, imap_server: Ima
     lee_token = make_token(SECRET, "lee@example.org", "unsubscribe")
     imap_server.deliver("List", [
         mail("Dana Reed <dana@example.net>", f"letters@{DOMAIN}", "Subscribe"),
-        mail("mallory@evil.example", f"unsubscribe+{lee_token[:-4]}beef@{DOMAIN}", "Unsubscribe"),
+        mail("mallory@evil.example", f"letters+unsubscribe-{lee_token[:-4]}beef@{DOMAIN}", "Unsubscribe"),
         bounce_sample("postfix.eml"),
     ])
 
