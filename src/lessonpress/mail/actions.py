@@ -26,13 +26,13 @@ from datetime import datetime, timedelta
 from email.message import Message
 from email.parser import BytesHeaderParser
 
+from ..addresses import is_address
 from ..errors import SourceError
 from ..render.confirmation import ConfirmationMail
 from ..send.roster import STOPPED, ListRefused, Reader, Roster
 from ..send.roster_file import LIST_PATH
 from ..send.smtp import SmtpSettings, close, transmit
 from ..send.smtp import connect as smtp_connect
-from ..send.subscribers import is_address
 from ..site.model import Site
 from ..tokens import AddressTemplate, Purpose, TokenIndex, make_token
 from ..untrusted import shorten, terminal_text
