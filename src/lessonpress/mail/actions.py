@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from email.message import Message
 from email.parser import BytesHeaderParser
 
-from ..addresses import is_address
+from ..addresses import ADDR_SPEC, is_address
 from ..errors import SourceError
 from ..render.confirmation import ConfirmationMail
 from ..send.roster import STOPPED, ListRefused, Reader, Roster
@@ -265,7 +265,8 @@ class MailHandler:
         shown = terminal_text(address)
         if _automatic(mail.raw):
             return self._refuse(mail, f"a subscribe request from {shown} sent by a program (Auto-Submitted or Precedence), not a person")
-        if not is_address(address):
+        # Whom we send to, and (it becomes the confirmation's To) what a header may carry: a final newline passes the first.
+        if not is_address(address) or not ADDR_SPEC.match(address):
             return self._refuse(mail, f"a subscribe request from '{shown}', which is not an address lessonpress sends to")
         if self.addresses.confirm is None:
             return self._refuse(mail, f"a subscribe request from {shown}: set [list] confirm_address in lessonpress.toml so a confirmation can be answered")
