@@ -270,3 +270,17 @@ def test_bom_and_crlf_sources_just_work(basic: Path) -> None:
     assert text(only(lesson, "h1")) == "“Windows” lesson"
     assert text(only(lesson, "p.question")) == "Q: Does CRLF work?"
     assert text(only(lesson, "blockquote.pull-quote")) == "quoted"
+
+
+def test_the_subscribe_box_mails_the_list_address_when_there_is_one(basic: Path) -> None:
+    """With [list] address the box asks for a "Subscribe" mail there (the inbox pass answers it); without, the author's."""
+    def join_link() -> str:
+        build_into(basic)
+        box = only(lxml.html.fromstring((basic / "output" / "index.html").read_bytes()), "#subscribe")
+        return next(str(link.get("href")) for link in box.iter("a") if str(link.get("href")).startswith("mailto:"))
+
+    settings = basic / "lessonpress.toml"
+    author = join_link()
+    settings.write_text(settings.read_text(encoding="utf-8") + '\n[list]\naddress = "join@example.org"\n', encoding="utf-8")
+    assert author == "mailto:ada@example.org?subject=Subscribe"
+    assert join_link() == "mailto:join@example.org?subject=Subscribe"
