@@ -124,7 +124,7 @@ def test_a_damaged_list_stops_every_command_and_stays_byte_identical(tmp_path: P
     for arguments in (["list"], ["list", "add", "ann@example.org"], ["list", "import", str(LISTS / "lessonpress.csv")], ["list", "export"], ["list", "forget", "a@example.org"]):
         result = lp(tmp_path, *arguments)
         assert result.exit_code == 1, arguments
-        assert result.stderr.startswith(".lessonpress/list.sqlite: is damaged"), result.stderr
+        assert result.stderr.startswith(".lessonpress/list.sqlite: is truncated: 4112 bytes, not a whole number of its 65536-byte pages"), result.stderr
         assert "restore .lessonpress/list.sqlite from a backup, or try 'sqlite3 .lessonpress/list.sqlite .recover" in result.stderr
     assert path.read_bytes() == damaged
     assert sorted(child.name for child in path.parent.iterdir()) == ["list.sqlite"]

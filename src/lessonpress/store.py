@@ -156,6 +156,13 @@ def _initialise(connection: sqlite3.Connection, shape: Shape, schema: str) -> No
     connection.executescript(f"BEGIN; {stamp} {schema}; COMMIT;")
 
 
+def open_in_memory(shape: Shape, schema: str, **options: Any) -> sqlite3.Connection:
+    """Open an empty state of `shape` in memory: for reading a state file that does not exist yet, without making it."""
+    connection = sqlite3.connect(":memory:", **options)
+    _initialise(connection, shape, schema)
+    return connection
+
+
 def _create(path: Path, shape: Shape, schema: str) -> None:
     """Make a new state file beside `path` and link it into place: no one ever sees a half-made one, and none is overwritten."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -228,9 +235,7 @@ class SqliteStore:
     def _in_memory(self, damaged: DamagedState) -> sqlite3.Connection:
         """Keep the cache in memory for this run: `.lessonpress/` itself also holds the send ledger, so a cache never moves it."""
         self.notices.append(source_error(self._root, damaged.path, 0, f"{damaged.reason}: the cache is not kept for the next build; move it away"))
-        connection = sqlite3.connect(":memory:", isolation_level=None)
-        _initialise(connection, self._shape, self._schema)
-        return connection
+        return open_in_memory(self._shape, self._schema, isolation_level=None)
 
     def _start_again(self, path: Path, reason: str) -> None:
         aside = set_aside(path, ours=path == self.path)

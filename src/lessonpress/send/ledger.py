@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import SendFailed, SourceError, source_error
 from ..site.model import Issue
-from ..store import DamagedState, LockBusy, Shape, folder_problem, hold_lock, open_state
+from ..store import DamagedState, LockBusy, Shape, folder_problem, hold_lock, open_in_memory, open_state
 
 LEDGER_PATH = Path(".lessonpress") / "sends.sqlite"
 LOCK_PATH = Path(".lessonpress") / "send.lock"
@@ -83,9 +83,7 @@ class Ledger:
         if folder:
             raise SendFailed([source_error(root, folder.path, 0, f"{folder.reason}: {STANDS_IN_THE_WAY}")])
         if read_only and not os.path.lexists(path):
-            connection = sqlite3.connect(":memory:", check_same_thread=False)
-            connection.execute(_SCHEMA)
-            return cls(connection)
+            return cls(open_in_memory(SHAPE, _SCHEMA, check_same_thread=False))
         try:
             return cls(open_state(path, SHAPE, _SCHEMA, check_same_thread=False))
         except DamagedState as damaged:

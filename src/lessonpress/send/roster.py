@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..addresses import is_address
-from ..errors import SourceError, Stopped
+from ..errors import SourceError, Stopped, source_error
+from ..store import DamagedState
 from ..untrusted import one_line, shorten
-from .roster_file import LIST_PATH, DamagedList, connect
+from .roster_file import LIST_PATH, RECOVERY, connect
 
 STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 STOPPED = frozenset({"unsubscribed", "bounced", "complained"})  # never mailed; only an explicit `list add` undoes them
@@ -132,8 +133,8 @@ class Roster:
             return cls(connect(None))
         try:
             return cls(connect(path))
-        except DamagedList as damaged:
-            raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, damaged.reason)], damaged.recovery) from None
+        except DamagedState as damaged:
+            raise ListRefused([source_error(root, damaged.path, 0, damaged.reason)], RECOVERY) from None
         except (OSError, sqlite3.Error) as error:
             reason = f"{error.strerror}: {error.filename}" if isinstance(error, OSError) and error.filename else str(error)
             raise ListRefused([SourceError(LIST_PATH.as_posix(), 0, f"cannot be opened ({reason})")]) from None
