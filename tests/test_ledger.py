@@ -26,7 +26,7 @@ def test_rows_are_queued_once_and_states_survive_reopening(tmp_path: Path) -> No
         ("b@example.org", "queued", 0, ""),
         ("c@example.org", "queued", 0, ""),
     ]
-    assert reopened.counts() == {LESSON: {"queued": 2, "sending": 0, "sent": 1, "failed": 0, "uncertain": 0}}
+    assert reopened.counts() == {LESSON: {"queued": 2, "sending": 0, "sent": 1, "failed": 0, "uncertain": 0, "skipped": 0}}
     assert (tmp_path / LEDGER_PATH).is_file()
     reopened.close()
 

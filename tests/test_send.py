@@ -116,7 +116,7 @@ def test_cli_sends_and_the_ledger_shows_it(tmp_path: Path) -> None:
     assert handler.copies()["me@example.org"] == 1
     shown = runner.invoke(main, ["-C", str(root), "sends"])
     assert shown.exit_code == 0
-    assert shown.output.splitlines()[1].split() == [LESSON, "0", "0", "3", "0", "0"]
+    assert shown.output.splitlines()[1].split() == [LESSON, "0", "0", "3", "0", "0", "0"]
     assert "1 lesson, 3 recipient rows in the ledger" in shown.output
 
 

@@ -124,7 +124,7 @@ def test_a_ledger_of_an_earlier_version_still_opens(tmp_path: Path) -> None:
     connection.close()
     run = run_cli(root, "sends")
     assert run.status == 0, run.said
-    assert run.stdout.splitlines()[1].split() == [LESSON, "0", "0", "1", "0", "0"]
+    assert run.stdout.splitlines()[1].split() == [LESSON, "0", "0", "1", "0", "0", "0"]
 
 
 # The parse cache and the build record --------------------------------------------------------------

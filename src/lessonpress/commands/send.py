@@ -37,7 +37,7 @@ def _print_report(report: SendReport) -> None:
     if report.dry_run:
         for lesson, address in report.planned:
             click.echo(f"would send {lesson} to {address}")
-    for title, rows in (("failed", report.failed), ("uncertain", report.uncertain), ("deferred", report.deferred)):
+    for title, rows in (("failed", report.failed), ("uncertain", report.uncertain), ("deferred", report.deferred), ("skipped", report.left_out)):
         for row in rows:
             click.echo(f"{title}: {row.lesson} to {row.email}: {row.reply}", err=True)
     if report.uncertain:
@@ -48,7 +48,7 @@ def _print_report(report: SendReport) -> None:
 @click.command("send")
 @click.argument("lesson", required=False)
 @click.option("--course", metavar="SERIES", default="", help="Send each subscriber the lesson of this series that is due (run daily).")
-@click.option("--list", "list_path", type=click.Path(dir_okay=False, path_type=Path), help="Subscriber CSV: email, and optionally name, subscribed_at, status.")
+@click.option("--list", "list_path", type=click.Path(dir_okay=False, path_type=Path), help="Send to this CSV (email, and optionally name, subscribed_at, status) instead of the site's list.")
 @click.option("--suppress", type=click.Path(dir_okay=False, path_type=Path), help="Addresses never to send to (CSV with an email column, or one a line).")
 @click.option("--dry-run", is_flag=True, help="Render every message and show who would get what; send nothing.")
 @click.option("--test-to", metavar="ADDRESS", help="Send one copy of LESSON to this address only (not recorded).")
@@ -65,11 +65,9 @@ def send_command(
     test_to: str | None, rate: float | None, connections: int, insecure: bool, resend_uncertain: bool,
     catch_up: bool, now_text: str | None, retry_delay: float,
 ) -> None:
-    """Send LESSON (a lesson file or SERIES/SLUG) or --course SERIES to a subscriber --list."""
+    """Send LESSON (a lesson file or SERIES/SLUG) or --course SERIES to the site's list (or a --list CSV)."""
     if bool(lesson) == bool(course):
         raise click.UsageError("give either a LESSON or --course SERIES")
-    if test_to is None and list_path is None:
-        raise click.UsageError("--list subscribers.csv is required (or --test-to ADDRESS for one copy to yourself)")
     if test_to is not None and (not lesson or dry_run):
         raise click.UsageError("--test-to sends one copy of a LESSON: give the lesson, without --course or --dry-run")
     request = SendRequest(

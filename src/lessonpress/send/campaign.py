@@ -20,11 +20,14 @@ from ..build import prepare
 from ..errors import SendFailed, SourceError
 from ..render.emails import Mailer, Recipient
 from ..site.model import BuildOptions, Issue, Series, Site
+from .audience import ListCheck, has_list, read_audience
 from .delivery import Composed, Delivery, DeliveryOptions, deliver_all
 from .drip import plan_course
 from .ledger import Ledger, LedgerRow, lesson_id, send_lock
+from .roster import Roster
+from .roster_file import LIST_PATH
 from .smtp import SmtpSettings, close, connect, transmit
-from .subscribers import Subscriber, read_subscribers, read_suppressed
+from .subscribers import Subscriber, read_suppressed
 
 SECRET_VARIABLE = "LESSONPRESS_SECRET"
 
@@ -61,6 +64,7 @@ class SendReport:
     failed: tuple[LedgerRow, ...]
     uncertain: tuple[LedgerRow, ...]
     deferred: tuple[LedgerRow, ...]  # transient failures left queued for the next run
+    left_out: tuple[LedgerRow, ...]  # readers the list stopped (unsubscribed, bounced…) while this run was sending
     waiting: int
     warnings: tuple[SourceError, ...]
     seconds: float
@@ -210,18 +214,22 @@ def send(
     `planned` gets the number of messages this run will try, then `progress` one call per message done.
     """
     started = time.perf_counter()
-    if request.list_path is None:
-        raise SendFailed([SourceError("--list", 0, "is required: give the subscriber CSV")])
     # Messages are rendered per recipient below, so the build's own email files are not needed.
     site, _, _ = prepare(request.root, BuildOptions(now=request.now, include_future=bool(request.course)))
     _check_site(site, request)
     target = _target(site, request)
     suppressed = read_suppressed(request.suppress) if request.suppress else frozenset()
-    listed = read_subscribers(request.list_path, site.config.tz, suppressed)
     # Rows in these states are (re)sent by this run; `sent`, `failed` and, unless asked, `uncertain` are done.
-    again = {"queued"} | ({"uncertain"} if request.resend_uncertain else set())
+    # A `skipped` reader is asked again: one who came back (`list add`) gets what they missed.
+    again = {"queued", "skipped"} | ({"uncertain"} if request.resend_uncertain else set())
 
     with ExitStack() as stack:
+        # Opened only if it exists: a send to a CSV never makes a list.
+        roster = Roster.open(request.root, read_only=True) if has_list(request.root) else None
+        if roster is not None:
+            stack.callback(roster.close)
+        listed = read_audience(request.root, request.list_path, site.config.tz, suppressed, roster)
+        list_name = str(request.list_path or LIST_PATH)
         if not request.dry_run:
             stack.enter_context(send_lock(request.root))
         ledger = Ledger.open(request.root, read_only=request.dry_run)
@@ -231,7 +239,7 @@ def send(
         before = {(row.lesson, row.email): row for row in ledger.rows(target.lessons)}
         if target.series is not None:
             handled = {pair for pair, row in before.items() if row.state not in again}
-            course = plan_course(target.series, listed.subscribers, handled, request.now, catch_up=request.catch_up, list_name=str(request.list_path))
+            course = plan_course(target.series, listed.subscribers, handled, request.now, catch_up=request.catch_up, list_name=list_name)
             deliveries, waiting, more_warnings = course.deliveries, course.waiting, course.warnings
         else:
             assert target.issue is not None
@@ -254,21 +262,24 @@ def send(
                 ledger.requeue_uncertain(pairs)
             ledger.enqueue(pairs)
             planned(len(jobs))
-            options = DeliveryOptions(settings, request.connections, request.rate, request.retry_delay, request.max_attempts)
+            check = ListCheck(roster, from_list=request.list_path is None)
+            options = DeliveryOptions(settings, request.connections, request.rate, request.retry_delay, request.max_attempts, check.refusal)
             interrupted = deliver_all(jobs, lambda: _composer(site, request), options, ledger, progress)
         after = {(row.lesson, row.email): row for row in ledger.rows(target.lessons)}
 
     rows = [after[pair] for pair in pairs if pair in after]
     already = sum(1 for pair in pairs if pair in before and before[pair].state == "sent")
+    left_out = tuple(row for row in rows if row.state == "skipped" and not request.dry_run)
     return SendReport(
         what=target.what,
         planned=tuple((lesson_id(job.issue), job.subscriber.email) for job in jobs),
         sent=sum(1 for row in rows if row.state == "sent") - already,
         already_sent=already,
-        skipped=listed.skipped + len(more_warnings),
+        skipped=listed.skipped + len(more_warnings) + len(left_out),
         failed=tuple(row for row in rows if row.state == "failed"),
         uncertain=tuple(row for row in rows if row.state == "uncertain"),
         deferred=tuple(row for row in rows if row.state == "queued" and not request.dry_run),
+        left_out=left_out,
         waiting=waiting,
         warnings=listed.warnings + tuple(more_warnings),
         seconds=time.perf_counter() - started,

@@ -82,15 +82,21 @@ class WorkQueue:
             self._changed.notify_all()
 
 
+def _anyone(address: str) -> str:
+    """Refuse no one (a send without a list to ask)."""
+    return ""
+
+
 @dataclass(frozen=True)
 class DeliveryOptions:
-    """How to deliver: over which relay, how many sessions, how fast, how patiently."""
+    """How to deliver: over which relay, how many sessions, how fast, how patiently, and whom to ask first."""
 
     smtp: SmtpSettings
     connections: int = 1
     rate: float | None = None
     retry_delay: float = 2.0
     max_attempts: int = 5
+    refusal: Callable[[str], str] = _anyone  # why an address may not have its message now ("" if it may): `audience.ListCheck`
 
 
 class _Worker:
@@ -124,6 +130,10 @@ class _Worker:
         except (smtplib.SMTPException, OSError) as error:
             return Outcome("retry", f"cannot connect: {error}", reconnect=True)
         self.limiter.wait()
+        # Asked as late as can be: the reader may have unsubscribed since the run began, or since the last message.
+        refused = self.options.refusal(job.subscriber.email)
+        if refused:
+            return Outcome("skipped", refused)
         # `sending` is committed before DATA: if we die from here on, the next run reports `uncertain`.
         return transmit(
             self.session, message.sender, job.subscriber.email, message.data,
@@ -139,7 +149,9 @@ class _Worker:
             self.ledger.mark(lesson, address, "queued", outcome.reply, attempt=True)
             self.work.finish(replace(job, attempt=job.attempt + 1), self.options.retry_delay * 2**job.attempt)
             return
-        self.ledger.mark(lesson, address, "queued" if outcome.state == "retry" else outcome.state, outcome.reply, attempt=True)
+        # A skipped message was never offered to the relay: no attempt is counted.
+        state = "queued" if outcome.state == "retry" else outcome.state
+        self.ledger.mark(lesson, address, state, outcome.reply, attempt=state != "skipped")
         self.work.finish()
         self.events.put(("outcome", outcome.state))
 

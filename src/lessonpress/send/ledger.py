@@ -17,20 +17,36 @@ from ..store import DamagedState, LockBusy, Shape, folder_problem, hold_lock, op
 
 LEDGER_PATH = Path(".lessonpress") / "sends.sqlite"
 LOCK_PATH = Path(".lessonpress") / "send.lock"
-STATES = ("queued", "sending", "sent", "failed", "uncertain")
+# `skipped`: the list said, just before the message would have gone, that the reader is no longer to be sent to.
+STATES = ("queued", "sending", "sent", "failed", "uncertain", "skipped")
+# PRAGMA user_version of a ledger whose `sends` table allows every state above; earlier ledgers are 0 and are rebuilt on opening.
+FORMAT = 1
 INTERRUPTED = "the sender stopped during the SMTP transaction: the relay may or may not have accepted it"
 
-_SCHEMA = """
-CREATE TABLE sends (
+_TABLE = """
+CREATE TABLE {name} (
     lesson TEXT NOT NULL,
     email TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'uncertain')),
+    state TEXT NOT NULL CHECK (state IN ({states})),
     attempts INTEGER NOT NULL DEFAULT 0,
     reply TEXT NOT NULL DEFAULT '',
     updated TEXT NOT NULL,
     PRIMARY KEY (lesson, email)
 ) WITHOUT ROWID
+""".replace("{states}", ", ".join(f"'{state}'" for state in STATES))
+_SCHEMA = _TABLE.format(name="sends") + f"; PRAGMA user_version = {FORMAT}"
+# SQLite cannot change a CHECK in place: the table is copied whole into one that allows every state, in one transaction,
+# so a crash leaves either the old table or the new one, with every row.
+_MIGRATION = f"""
+BEGIN IMMEDIATE;
+{_TABLE.format(name="sends_new")};
+INSERT INTO sends_new (lesson, email, state, attempts, reply, updated) SELECT lesson, email, state, attempts, reply, updated FROM sends;
+DROP TABLE sends;
+ALTER TABLE sends_new RENAME TO sends;
+PRAGMA user_version = {FORMAT};
+COMMIT;
 """
+FORGOTTEN = "forgotten:"  # a forgotten reader's rows are keyed by this and the list's digest of their address
 # No format stamp: ledgers made before the check have only this table, and must still open.
 SHAPE = Shape("lessonpress send ledger", (("sends", ("lesson", "email", "state", "attempts", "reply", "updated")),))
 # `.dump` rather than `.recover`: sqlite3 3.40's `.recover` fails on WITHOUT ROWID tables; `.dump` ends a damaged file with ROLLBACK.
@@ -85,13 +101,33 @@ class Ledger:
         if read_only and not os.path.lexists(path):
             return cls(open_in_memory(SHAPE, _SCHEMA, check_same_thread=False))
         try:
-            return cls(open_state(path, SHAPE, _SCHEMA, check_same_thread=False))
+            connection = open_state(path, SHAPE, _SCHEMA, check_same_thread=False)
         except DamagedState as damaged:
             raise SendFailed([source_error(root, damaged.path, 0, f"{damaged.reason}: {RECOVERY}")]) from None
+        if not read_only:
+            _migrate(connection)
+        return cls(connection)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def forget(self, address: str, digest: str) -> int:
+        """Put `digest` where the ledger held `address`, and erase its bytes from the file; return how many rows named it.
+
+        The rows stay (under the digest), so counts stay true and a resumed run of the same lesson is not confused.
+        """
+        key = address.strip().lower()
+        with self._lock, self._db:
+            self._db.execute("PRAGMA secure_delete=ON")
+            changed = self._db.execute(
+                # A relay's reply may quote the address back ("550 <ann@…>: no such user").
+                "UPDATE sends SET email = ?, reply = CASE WHEN instr(lower(reply), ?) > 0 THEN '(forgotten)' ELSE reply END WHERE email = ?",
+                (FORGOTTEN + digest, key, key),
+            ).rowcount
+        # Freed pages were zeroed; fold the log into the file so no old page keeps the address.
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return changed
 
     def recover(self) -> int:
         """Turn rows a dead run left in `sending` into `uncertain`; return how many."""
@@ -150,6 +186,18 @@ class Ledger:
         for lesson, state, count in found:
             result.setdefault(lesson, dict.fromkeys(STATES, 0))[state] = count
         return result
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Rebuild a ledger of an earlier format so its `sends` table allows `skipped`, keeping every row."""
+    if connection.execute("PRAGMA user_version").fetchone()[0] >= FORMAT:
+        return
+    try:
+        connection.executescript(_MIGRATION)
+    except sqlite3.Error as error:
+        if connection.in_transaction:
+            connection.rollback()
+        raise SendFailed([SourceError(LEDGER_PATH.as_posix(), 0, f"could not be brought up to this version's format ('{error}'): nothing was sent and the file was left as it is")]) from None
 
 
 @contextmanager

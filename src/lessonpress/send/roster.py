@@ -65,6 +65,7 @@ class Recipient:
 
     address: str
     name: str
+    since: str = ""  # ISO 8601, UTC: when they joined (a course's day one), or confirmed if they were pending first
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,14 @@ def _reader(row: tuple[str, str, str, str, str, str]) -> Reader:
 
 
 _READER = "SELECT address, name, status, tags, created, changed FROM readers"
+# A reader who confirmed starts a course on the day they became active after their last `pending`, not the day they asked.
+_ACTIVE = """
+SELECT address, name, coalesce((
+    SELECT min(at) FROM history AS made WHERE made.key = readers.key AND made.status = 'active'
+    AND made.id > (SELECT max(id) FROM history AS asked WHERE asked.key = readers.key AND asked.status = 'pending')
+), created)
+FROM readers WHERE status = 'active' ORDER BY key
+"""
 
 
 class Roster:
@@ -173,11 +182,18 @@ class Roster:
 
     def active(self) -> list[Recipient]:
         """Return who a send goes to now: the active readers, sorted by address."""
-        return [Recipient(reader.address, reader.name) for reader in self.readers(["active"])]
+        with self._lock:
+            rows = self._db.execute(_ACTIVE).fetchall()
+        return [Recipient(*row) for row in rows]
 
     def is_forgotten(self, address: str) -> bool:
         with self._lock:
             return self._forgotten(address)
+
+    def digest(self, address: str) -> str:
+        """The keyed one-way digest `forget` keeps of an address: other state files put it where the address was."""
+        with self._lock:
+            return self._digest(address)
 
     # -- changing -----------------------------------------------------------
 

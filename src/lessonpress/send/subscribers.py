@@ -13,7 +13,9 @@ from ..content.read import parse_date
 from ..errors import SendFailed, SourceError
 from ..sitefiles import NotPlainFile, read_file
 
-SKIPPED_STATUSES = frozenset({"unsubscribed", "bounced"})
+# Only these are sent: a `pending` reader has not confirmed, and any other word may mean "stop" in some service's export.
+SENT_STATUSES = frozenset({"", "active", "subscribed"})
+KNOWN_STATUSES = SENT_STATUSES | {"pending", "unsubscribed", "bounced", "complained"}
 COLUMNS = ("email", "name", "subscribed_at", "status")
 
 
@@ -232,7 +234,10 @@ def read_subscribers(path: Path, tz: ZoneInfo, suppressed: frozenset[str] = froz
             warnings.append(SourceError(shown, line, f"{problem}; row skipped"))
             skipped += 1
             continue
-        if cell(record, "status").lower() in SKIPPED_STATUSES or address.lower() in suppressed:
+        status = cell(record, "status").lower()
+        if status not in KNOWN_STATUSES:
+            warnings.append(SourceError(shown, line, f"status '{_one_line(status)}' is not one of {', '.join(sorted(KNOWN_STATUSES - {''}))}; row skipped"))
+        if status not in SENT_STATUSES or address.lower() in suppressed:
             skipped += 1
             continue
         subscribers.append(Subscriber(email=address, name=_one_line(cell(record, "name")), subscribed_at=subscribed_at, line=line))

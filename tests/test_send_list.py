@@ -1,0 +1,158 @@
+"""`lessonpress send` to the list lessonpress keeps, against a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lessonpress.cli import main
+from lessonpress.errors import SendFailed
+from lessonpress.send.ledger import LEDGER_PATH, Ledger
+from lessonpress.send.roster import Roster
+from test_send_support import LESSON, SECRET, Recorder, make_site, many, run_send, smtp_server, write_list
+
+SRC = Path(__file__).parents[1] / "src"
+
+
+def listed_site(tmp_path: Path, statuses: dict[str, str]) -> Path:
+    """A copy of the example site whose list holds one reader per address, with that status."""
+    root = make_site(tmp_path)
+    roster = Roster.open(root)
+    for address, status in statuses.items():
+        roster.add(address, name=address.split("@")[0].title(), status="active" if status != "pending" else "pending")
+        if status not in ("active", "pending"):
+            roster.set_status(address, status, how="mail", source="<test@example.org>")
+    roster.close()
+    return root
+
+
+def lessonpress(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run lessonpress in a process of its own, as an inbox pass from cron would."""
+    environment = {**os.environ, "PYTHONPATH": str(SRC)}
+    return subprocess.run([sys.executable, "-m", "lessonpress", "-C", str(root), *arguments], capture_output=True, text=True, env=environment, check=False, timeout=120)
+
+
+def test_send_without_list_goes_to_the_active_readers_only(tmp_path: Path) -> None:
+    root = listed_site(tmp_path, {
+        "ana@example.org": "active", "ben@example.org": "active", "pia@example.org": "pending",
+        "una@example.org": "unsubscribed", "bo@example.org": "bounced", "cy@example.org": "complained",
+    })
+    handler = Recorder()
+    with smtp_server(handler) as settings:
+        report = run_send(root, None, settings)
+        again = run_send(root, None, settings)
+    assert set(handler.copies()) == {"ana@example.org", "ben@example.org"}
+    assert (report.sent, again.sent, again.already_sent) == (2, 0, 2)
+    [(_, message)] = [item for item in handler.messages if item[0] == ("ana@example.org",)]
+    assert "Good morning, Ana!" in message.get_body(("plain",)).get_content()
+
+
+def test_no_list_and_no_csv_says_how_to_make_one(tmp_path: Path) -> None:
+    root = make_site(tmp_path)
+    with pytest.raises(SendFailed) as caught:
+        run_send(root, None, None, dry_run=True)
+    message = str(caught.value.errors[0])
+    assert message.startswith(".lessonpress/list.sqlite: there is no subscriber list yet")
+    assert "lessonpress list add ADDRESS" in message and "lessonpress list import FILE.csv" in message
+    assert not (root / ".lessonpress" / "list.sqlite").exists()
+
+
+def test_a_csv_sends_only_active_rows_and_warns_of_unknown_statuses(tmp_path: Path) -> None:
+    root = make_site(tmp_path)
+    listed = write_list(tmp_path / "list.csv", [
+        "ana@example.org,Ana,,", "ben@example.org,Ben,,active", "sue@example.org,Sue,,Subscribed",
+        "pia@example.org,Pia,,pending", "cy@example.org,Cy,,complained", "una@example.org,Una,,unsubscribed",
+        "bo@example.org,Bo,,bounced", "odd@example.org,Odd,,archived",
+    ])
+    handler = Recorder()
+    with smtp_server(handler) as settings:
+        report = run_send(root, listed, settings)
+    assert set(handler.copies()) == {"ana@example.org", "ben@example.org", "sue@example.org"}
+    assert report.skipped == 5
+    assert [str(warning) for warning in report.warnings] == [
+        f"{listed}:9: status 'archived' is not one of active, bounced, complained, pending, subscribed, unsubscribed; row skipped",
+    ]
+    assert not (root / ".lessonpress" / "list.sqlite").exists(), "a send to a CSV makes no list"
+
+
+class UnsubscribesMidSend(Recorder):
+    """A relay during whose third message another process unsubscribes one reader and bounces another."""
+
+    root: Path = Path()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.keep(envelope)
+        if len(self.messages) == 3:
+            assert lessonpress(self.root, "list", "remove", "r5@example.org").returncode == 0
+            roster = Roster.open(self.root)  # another connection, as the inbox pass holds its own
+            roster.set_status("r7@example.org", "bounced", how="mail", source="<dsn@example.org>")
+            roster.close()
+        return "250 2.0.0 OK"
+
+
+def test_a_reader_unsubscribed_mid_send_gets_nothing_after_and_the_ledger_says_why(tmp_path: Path) -> None:
+    root = listed_site(tmp_path, {f"r{number}@example.org": "active" for number in range(10)})
+    handler = UnsubscribesMidSend()
+    handler.root = root
+    with smtp_server(handler) as settings:
+        report = run_send(root, None, settings)
+    assert set(handler.copies()) == {f"r{number}@example.org" for number in range(10)} - {"r5@example.org", "r7@example.org"}
+    assert (report.sent, report.skipped) == (8, 2)
+    assert [(row.email, row.state) for row in report.left_out] == [("r5@example.org", "skipped"), ("r7@example.org", "skipped")]
+    shown = CliRunner().invoke(main, ["-C", str(root), "sends"])
+    assert shown.output.splitlines()[1].split() == [LESSON, "0", "0", "8", "0", "0", "2"]
+    assert f"skipped: {LESSON} to r5@example.org (0 attempts): not sent: the list says unsubscribed (since" in shown.output
+    assert f"skipped: {LESSON} to r7@example.org (0 attempts): not sent: the list says bounced (since" in shown.output
+
+
+def test_a_ledger_of_the_previous_format_is_migrated_with_every_row(tmp_path: Path) -> None:
+    root = listed_site(tmp_path, {"ana@example.org": "active", "ben@example.org": "active"})
+    (root / LEDGER_PATH).parent.mkdir(exist_ok=True)
+    with sqlite3.connect(root / LEDGER_PATH) as connection:
+        connection.execute(
+            "CREATE TABLE sends (lesson TEXT NOT NULL, email TEXT NOT NULL,"
+            " state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'uncertain')),"
+            " attempts INTEGER NOT NULL DEFAULT 0, reply TEXT NOT NULL DEFAULT '', updated TEXT NOT NULL, PRIMARY KEY (lesson, email)) WITHOUT ROWID"
+        )
+        connection.executemany("INSERT INTO sends VALUES (?, ?, 'sent', 1, '250 OK', '2026-01-01T00:00:00+00:00')", [(LESSON, "ana@example.org"), ("old/lesson", "x@example.org")])
+    connection.close()
+    handler = Recorder()
+    with smtp_server(handler) as settings:
+        report = run_send(root, None, settings)
+    assert set(handler.copies()) == {"ben@example.org"} and report.already_sent == 1
+    ledger = Ledger.open(root)
+    ledger.mark(LESSON, "ben@example.org", "skipped", "now allowed")
+    assert [(row.lesson, row.email, row.state) for row in ledger.rows()] == [
+        ("old/lesson", "x@example.org", "sent"), (LESSON, "ana@example.org", "sent"), (LESSON, "ben@example.org", "skipped"),
+    ]
+    ledger.close()
+
+
+def test_a_course_runs_from_the_list(tmp_path: Path) -> None:
+    root = listed_site(tmp_path, {"ana@example.org": "active", "pia@example.org": "pending"})
+    handler = Recorder()
+    with smtp_server(handler) as settings:
+        # Day one is the day each reader joined: today, for readers added by this test.
+        today = datetime.now(UTC)
+        first = run_send(root, None, settings, lesson="", course="retention", now=today)
+        later = run_send(root, None, settings, lesson="", course="retention", now=today)
+    assert [rcpts for rcpts, _ in handler.messages] == [("ana@example.org",)]
+    assert (first.sent, later.sent) == (1, 0)
+
+
+def test_csv_send_still_works_beside_a_list(tmp_path: Path) -> None:
+    root = listed_site(tmp_path, {"reader1@example.org": "unsubscribed"})
+    listed = write_list(tmp_path / "list.csv", many(3))
+    handler = Recorder()
+    with smtp_server(handler) as settings:
+        report = run_send(root, listed, settings)
+    # The CSV still names reader1, but the list says they unsubscribed: the list wins.
+    assert set(handler.copies()) == {"reader0@example.org", "reader2@example.org"}
+    assert [row.email for row in report.left_out] == ["reader1@example.org"]
