@@ -84,7 +84,7 @@ def test_a_name_with_a_newline_cannot_inject_a_header(tmp_path: Path) -> None:
     [(rcpts, message)] = handler.messages
     assert rcpts == ("eve@example.org",)
     assert message["Bcc"] is None and message["X-Evil"] is None
-    assert sorted(message.keys()) == sorted(["From", "To", "Reply-To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post", "MIME-Version", "Content-Type"])
+    assert sorted(message.keys()) == sorted(["From", "To", "Reply-To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "MIME-Version", "Content-Type"])
     assert "Eve Bcc: victim@example.net X-Evil: yes" in message.get_body(("plain",)).get_content().replace("\n", " ")
 
 

@@ -16,6 +16,7 @@ from lessonpress.cli import main
 from lessonpress.errors import SendFailed
 from lessonpress.send.ledger import LEDGER_PATH, Ledger
 from lessonpress.send.roster import Roster
+from lessonpress.tokens import AddressTemplate, url_token, verify_token
 from test_send_support import LESSON, SECRET, Recorder, make_site, many, run_send, smtp_server, write_list
 
 SRC = Path(__file__).parents[1] / "src"
@@ -156,3 +157,78 @@ def test_csv_send_still_works_beside_a_list(tmp_path: Path) -> None:
     # The CSV still names reader1, but the list says they unsubscribed: the list wins.
     assert set(handler.copies()) == {"reader0@example.org", "reader2@example.org"}
     assert [row.email for row in report.left_out] == ["reader1@example.org"]
+
+
+class KeepsSenders(Recorder):
+    """A relay that also keeps each message's envelope sender (MAIL FROM), by recipient."""
+
+    senders: dict[str, str]
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.senders = getattr(self, "senders", {})
+        self.senders[envelope.rcpt_tos[0]] = envelope.mail_from
+        self.keep(envelope)
+        return "250 2.0.0 OK"
+
+
+def configure(root: Path, *, web: bool = True, title: str = "") -> None:
+    """Give the site a signed unsubscribe mailto and a VERP bounce address (and, if asked, no https URL or another title)."""
+    config = root / "lessonpress.toml"
+    text = config.read_text(encoding="utf-8")
+    if not web:
+        text = text.replace('unsubscribe_url = "https://retention.example.org/unsubscribe"\n', "")
+    if title:
+        text = text.replace('title = "The Retention Letter"', f'title = "{title}"', 1)
+    text = text.replace("[email]\n", '[email]\nbounce_address = "bounces+{token}@retention.example.org"\n', 1)
+    config.write_text(text + '\n[list]\nunsubscribe_address = "unsubscribe+{token}@retention.example.org"\n', encoding="utf-8")
+
+
+def test_each_message_carries_the_readers_signed_mailto_verp_sender_and_the_list_id(tmp_path: Path) -> None:
+    readers = {f"r{number}@example.org": "active" for number in range(3)}
+    root = listed_site(tmp_path, readers)
+    configure(root)
+    handler = KeepsSenders()
+    with smtp_server(handler) as settings:
+        run_send(root, None, settings)
+    bounces = AddressTemplate.parse("bounces+{token}@retention.example.org")
+    unsubscribes = AddressTemplate.parse("unsubscribe+{token}@retention.example.org")
+    assert len(handler.messages) == 3
+    for (address,), message in handler.messages:
+        web, mail = (way.strip().strip("<>") for way in message["List-Unsubscribe"].split(","))
+        assert web.startswith("https://retention.example.org/unsubscribe?") and "token=" + url_token(SECRET, address) in web
+        assert mail.startswith("mailto:unsubscribe+") and mail.endswith("@retention.example.org?subject=Unsubscribe")
+        token = unsubscribes.token_in(mail.removeprefix("mailto:").split("?")[0])
+        assert token is not None and verify_token(SECRET, address, "unsubscribe", token)
+        assert not verify_token(SECRET, "someone@example.org", "unsubscribe", token)
+        bounce_token = bounces.token_in(handler.senders[address])
+        assert bounce_token is not None and verify_token(SECRET, address, "bounce", bounce_token)
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message["List-Id"] == '"The Retention Letter" <lessons.retention.example.org>'
+        assert address not in handler.senders[address] and address not in mail, "the address itself travels only in To"
+
+
+def test_without_an_https_url_the_signed_mailto_is_the_way_out_and_there_is_no_one_click(tmp_path: Path) -> None:
+    root = listed_site(tmp_path, {"ana@example.org": "active"})
+    configure(root, web=False, title="Café Lettres: “les leçons” <du matin>")
+    handler = KeepsSenders()
+    with smtp_server(handler) as settings:
+        run_send(root, None, settings)
+    [(_, message)] = handler.messages
+    [mail] = [way.strip().strip("<>") for way in message["List-Unsubscribe"].split(",")]
+    assert mail.startswith("mailto:unsubscribe+u")
+    assert message["List-Unsubscribe-Post"] is None
+    assert mail in message.get_body(("plain",)).get_content()
+    assert message["List-Id"] == 'Café Lettres: “les leçons” <du matin> <lessons.retention.example.org>'
+    raw = message.as_bytes()
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n\r\n")[0].split(b"\n") if line.startswith((b"List-Id", b" =?utf-8")))
+
+
+def test_the_built_eml_has_no_list_headers_even_when_configured(tmp_path: Path) -> None:
+    root = make_site(tmp_path)
+    plain = CliRunner().invoke(main, ["-C", str(root), "email", LESSON])
+    configure(root)
+    configured = CliRunner().invoke(main, ["-C", str(root), "email", LESSON])
+    assert plain.exit_code == configured.exit_code == 0
+    assert configured.output.splitlines()[:-1] == plain.output.splitlines()[:-1], "the same message; only the timing line differs"
+    assert "List-Id" not in plain.output and "mailto:unsubscribe+" not in plain.output
+

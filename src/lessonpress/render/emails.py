@@ -24,6 +24,7 @@ from ..site.model import Issue, Site
 from ..untrusted import one_line  # header values: one line of safe characters, never the start of a header
 from . import mailto
 from .absolute import absolutize_html
+from .list_id import list_id_value
 from .plaintext import html_to_text, wrap_text
 from .themes import BodyReads, make_environment
 
@@ -50,7 +51,10 @@ _VERBATIM: dict[str, tuple[re.Pattern[str], int]] = {
     "Subject": (re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*"), SMTP.max_line_length),
     "Date": (re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}"), MAX_LINE),
     "Message-ID": (re.compile(r"<[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>"), MAX_LINE),
-    "List-Unsubscribe": (re.compile(r"<(?![^>]*=\?)[!-;=?-~]+>"), MAX_LINE),
+    # One or two URIs (https, then the reader's signed mailto), each whole inside its <>.
+    "List-Unsubscribe": (re.compile(r"<(?![^>]*=\?)[!-;=?-~]+>(?:, <(?![^>]*=\?)[!-;=?-~]+>)?"), MAX_LINE),
+    # A quoted title, or encoded words folded between words, then the id: as `list_id.list_id_value` writes it.
+    "List-Id": (re.compile(r'(?:"(?:[ !#-\[\]-~]|\\[\\"])*"|=\?utf-8\?[bq]\?[!->@-~]+\?=(?:\r\n =\?utf-8\?[bq]\?[!->@-~]+\?=)*) <[a-z0-9-]+(?:\.[a-z0-9-]+)+>'), MAX_LINE),
 }
 _MIME_VERSION: _Header = ("MIME-Version", "1.0")
 _ONE_CLICK: _Header = ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
@@ -67,6 +71,7 @@ class Recipient:
     email: str = ""  # To address; "" means no To header (the built .eml)
     name: str = ""  # greets the reader by name where the theme greets
     unsubscribe_url: str = ""  # per-recipient; "" means [email] unsubscribe_url from config
+    unsubscribe_mailto: str = ""  # the reader's signed mailto, listed in List-Unsubscribe after the URL; "" for none
     message_id: str = ""  # "" means a deterministic id from the lesson on the site's domain
 
 
@@ -217,6 +222,7 @@ class Mailer:
         # @media rules (narrow screens, dark mode) cannot be inlined; they stay in one <style> block.
         self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._from = _header("From", self._sender)
+        self._list_id = _plain_header("List-Id", list_id_value(config))
         # The envelope sender, read back from the From header as a message object would read it.
         self.envelope_sender: str = _POLICY.header_fetch_parse(*self._from).addresses[0].addr_spec
 
@@ -309,11 +315,15 @@ class Mailer:
         headers += [_plain_header("Reply-To", _checked_address(shared.reply_to, "[email] reply_to", CONFIG_NAME)), shared.subject_header]
         message_id = self.message_id(issue, recipient)
         unsubscribe = one_line(self.unsubscribe_url(issue, recipient))
+        ways = [unsubscribe, *([one_line(recipient.unsubscribe_mailto)] if recipient.unsubscribe_mailto else [])]
         headers += [
             _plain_header("Date", format_datetime(date or issue.lesson.date)),
             _plain_header("Message-ID", message_id),
-            _plain_header("List-Unsubscribe", f"<{unsubscribe}>"),
+            _plain_header("List-Unsubscribe", ", ".join(f"<{way}>" for way in ways)),
         ]
+        if recipient.email:
+            # Only messages to a reader belong to the list: the built, unaddressed .eml stays as it was.
+            headers.append(self._list_id)
         if unsubscribe.startswith("https://"):
             # RFC 8058: lets the mailbox provider unsubscribe with one POST, without opening a page.
             headers.append(_ONE_CLICK)

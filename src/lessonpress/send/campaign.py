@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import smtplib
 import time
 from collections.abc import Callable
@@ -13,23 +11,25 @@ from datetime import datetime
 from email.utils import make_msgid
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlencode
 
 from ..addresses import is_address
 from ..build import prepare
 from ..errors import SendFailed, SourceError
-from ..render.emails import Mailer, Recipient
+from ..render.emails import Mailer
 from ..site.model import BuildOptions, Issue, Series, Site
 from .audience import ListCheck, has_list, read_audience
 from .delivery import Composed, Delivery, DeliveryOptions, deliver_all
 from .drip import plan_course
 from .ledger import Ledger, LedgerRow, lesson_id, send_lock
+from .personal import compose
 from .roster import Roster
 from .roster_file import LIST_PATH
 from .smtp import SmtpSettings, close, connect, transmit
 from .subscribers import Subscriber, read_suppressed
 
 SECRET_VARIABLE = "LESSONPRESS_SECRET"
+# A dry run may have no secret: its messages are rendered (to find what a real run would) and never leave.
+DRY_RUN_SECRET = "a dry run's stand-in secret"
 
 
 @dataclass(frozen=True)
@@ -90,28 +90,11 @@ class SendReport:
         return line + ("; interrupted: run the same command again to resume" if self.interrupted else "")
 
 
-def unsubscribe_link(base: str, secret: str, address: str) -> str:
-    """The recipient's unsubscribe URL: the site's, with the address and an HMAC-SHA256 token of it."""
-    token = hmac.new(secret.encode("utf-8"), address.lower().encode("utf-8"), hashlib.sha256).hexdigest()
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}{urlencode({'email': address, 'token': token})}"
-
-
-def compose(mailer: Mailer, issue: Issue, subscriber: Subscriber, secret: str, now: datetime, message_id: str = "") -> Composed:
-    """Build the personalised message of one lesson for one subscriber."""
-    recipient = Recipient(
-        email=subscriber.email,
-        name=subscriber.name,
-        unsubscribe_url=unsubscribe_link(mailer.site.config.email.unsubscribe_url, secret, subscriber.email),
-        message_id=message_id,
-    )
-    return Composed(mailer.envelope_sender, mailer.message_bytes(issue, recipient, date=now))
-
-
 def _composer(site: Site, request: SendRequest) -> Callable[[Delivery], Composed]:
     """A composer with its own Mailer: each SMTP thread renders with its own templates and inliner."""
     mailer = Mailer(site)
-    return lambda job: compose(mailer, job.issue, job.subscriber, request.secret, request.now)
+    secret = request.secret or DRY_RUN_SECRET
+    return lambda job: compose(mailer, job.issue, job.subscriber, secret, request.now)
 
 
 def _find_lesson(site: Site, root: Path, wanted: str) -> Issue | None:
@@ -144,8 +127,8 @@ def _fail(path: str, message: str) -> NoReturn:
 
 def _check_site(site: Site, request: SendRequest) -> None:
     problems = []
-    if not site.config.email.unsubscribe_url.startswith("https://"):
-        problems.append(SourceError("lessonpress.toml", 0, "[email] unsubscribe_url must be an https:// URL to send: each message links it with the reader's address and token"))
+    if not site.config.email.unsubscribe_url.startswith("https://") and not site.config.mailing.unsubscribe_address:
+        problems.append(SourceError("lessonpress.toml", 0, "to send, set [email] unsubscribe_url to an https:// URL or [list] unsubscribe_address (such as 'unsubscribe+{token}@example.org'): each message carries the reader's own way out"))
     if not request.secret and not request.dry_run:
         problems.append(SourceError(SECRET_VARIABLE, 0, "is not set: export a long random value (e.g. from 'python -c \"import secrets; print(secrets.token_hex(32))\"'); it signs the unsubscribe tokens, so keep it the same for every send"))
     if problems:
@@ -250,9 +233,9 @@ def send(
         interrupted = False
         if request.dry_run:
             planned(len(jobs))
-            mailer = Mailer(site)
+            composer = _composer(site, request)
             for job in jobs:  # render every message, so a dry run finds what a real one would
-                compose(mailer, job.issue, job.subscriber, request.secret, request.now)
+                composer(job)
                 progress(1)
         else:
             assert settings is not None
