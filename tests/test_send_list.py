@@ -232,3 +232,30 @@ def test_the_built_eml_has_no_list_headers_even_when_configured(tmp_path: Path) 
     assert configured.output.splitlines()[:-1] == plain.output.splitlines()[:-1], "the same message; only the timing line differs"
     assert "List-Id" not in plain.output and "mailto:unsubscribe+" not in plain.output
 
+
+class QuotesTheAddress(Recorder):
+    """A relay whose reply names the recipient, as many do."""
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.keep(envelope)
+        return f"250 2.0.0 OK: queued for <{envelope.rcpt_tos[0]}>"
+
+
+def test_forget_erases_the_reader_from_the_ledger_file_and_keeps_the_counts(tmp_path: Path) -> None:
+    root = listed_site(tmp_path, {"ana@example.org": "active", "ben@example.org": "active"})
+    with smtp_server(QuotesTheAddress()) as settings:
+        run_send(root, None, settings)
+    assert b"ana@example.org" in (root / LEDGER_PATH).read_bytes()
+    forgot = CliRunner().invoke(main, ["-C", str(root), "list", "forget", "Ana@example.org"])
+    assert forgot.exit_code == 0, forgot.output
+    assert "and replaced by that digest in 1 row of .lessonpress/sends.sqlite" in forgot.output
+    for path in (root / ".lessonpress").glob("*.sqlite*"):  # the list, the ledger, and any log beside them
+        assert b"ana@example.org" not in path.read_bytes(), path.name
+    shown = CliRunner().invoke(main, ["-C", str(root), "sends"])
+    assert shown.output.splitlines()[1].split() == [LESSON, "0", "0", "2", "0", "0", "0"]
+    ledger = Ledger.open(root, read_only=True)
+    rows = {row.email: row.reply for row in ledger.rows()}
+    ledger.close()
+    assert rows["ben@example.org"] == "250 2.0.0 OK: queued for <ben@example.org>"
+    [(key, reply)] = [(key, reply) for key, reply in rows.items() if key != "ben@example.org"]
+    assert key.startswith("forgotten:") and reply == "(forgotten)"

@@ -13,7 +13,8 @@ import click
 
 from ..content.config import CONFIG_NAME, load_config
 from ..errors import SourceError
-from ..send.ledger import LEDGER_PATH, Ledger
+from ..send.forget import forget_reader
+from ..send.ledger import LEDGER_PATH
 from ..send.roster import LIST_PATH, STATUSES, ListRefused, Roster
 from ..send.roster_csv import FORMATS, read_import, write_export
 from ..sitefiles import NotPlainFile, read_file
@@ -228,26 +229,17 @@ def import_command(root: Path, file: Path, format_name: str, skip_bad: bool) -> 
 @click.argument("address")
 @click.pass_obj
 def forget_command(root: Path, address: str) -> None:
-    """Erase ADDRESS's personal data from the list (address, name, history), keeping only a keyed digest.
+    """Erase ADDRESS's personal data from the list (address, name, history) and the send ledger, keeping only a keyed digest.
 
     The digest stops an old bounce or an import from adding them again; 'list add' still can.
     """
     started = time.perf_counter()
-    roster = Roster.open(root)
-    try:
-        forgotten = roster.forget(address)
-    finally:
-        roster.close()
-    if (root / LEDGER_PATH).exists():
-        ledger = Ledger.open(root, read_only=True)
-        try:
-            sent = [row for row in ledger.rows() if row.email == address.strip().lower()]
-        finally:
-            ledger.close()
-        if sent:
-            click.echo(f"note: {LEDGER_PATH.as_posix()} still records {_plural(len(sent), 'lesson')} sent to this address: this version does not erase the send ledger", err=True)
+    erased = forget_reader(root, address)
+    forgotten = erased.listed
     shown = terminal_text(address)
     if not forgotten.settled:
         click.echo("note: another process has the list open: the erased bytes leave .lessonpress/list.sqlite-wal when it closes the list", err=True)
     what = f"Forgot {shown}: address, name and history erased" if forgotten.known else f"{shown} was not on the list; its digest is kept"
+    if erased.ledger_rows:
+        what += f", and replaced by that digest in {_plural(erased.ledger_rows, 'row')} of {LEDGER_PATH.as_posix()}"
     click.echo(f"{what}; only 'lessonpress list add' can bring it back {_took(started)}")
