@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,11 +24,20 @@ def has_list(root: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
+def _joined(since: str) -> datetime | None:
+    """Read the list's time a reader joined; one without an offset is UTC, as the list writes them; None if unreadable."""
+    try:
+        joined = datetime.fromisoformat(since)
+    except ValueError:
+        return None  # a course then skips the reader with a warning, as it does a CSV row without subscribed_at
+    return joined if joined.tzinfo else joined.replace(tzinfo=UTC)
+
+
 def from_roster(roster: Roster, suppressed: frozenset[str]) -> SubscriberList:
     """The list's active readers as a send reads them; the day they joined is a course's day one."""
     active = roster.active()
     kept = [reader for reader in active if reader.address.lower() not in suppressed]
-    subscribers = tuple(Subscriber(reader.address, reader.name, datetime.fromisoformat(reader.since)) for reader in kept)
+    subscribers = tuple(Subscriber(reader.address, reader.name, _joined(reader.since)) for reader in kept)
     return SubscriberList(subscribers=subscribers, skipped=len(active) - len(kept), warnings=())
 
 

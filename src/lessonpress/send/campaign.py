@@ -130,7 +130,7 @@ def _check_site(site: Site, request: SendRequest) -> None:
     if not site.config.email.unsubscribe_url.startswith("https://") and not site.config.mailing.unsubscribe_address:
         problems.append(SourceError("lessonpress.toml", 0, "to send, set [email] unsubscribe_url to an https:// URL or [list] unsubscribe_address (such as 'unsubscribe+{token}@example.org'): each message carries the reader's own way out"))
     if not request.secret and not request.dry_run:
-        problems.append(SourceError(SECRET_VARIABLE, 0, "is not set: export a long random value (e.g. from 'python -c \"import secrets; print(secrets.token_hex(32))\"'); it signs the unsubscribe tokens, so keep it the same for every send"))
+        problems.append(SourceError(SECRET_VARIABLE, 0, "is not set: export a long random value (e.g. from 'python -c \"import secrets; print(secrets.token_hex(32))\"'); it signs every reader's tokens (unsubscribe link and address, bounce address), so keep it the same for every send"))
     if problems:
         raise SendFailed(problems)
 

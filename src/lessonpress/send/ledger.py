@@ -118,15 +118,16 @@ class Ledger:
         The rows stay (under the digest), so counts stay true and a resumed run of the same lesson is not confused.
         """
         key = address.strip().lower()
-        with self._lock, self._db:
+        with self._lock:
             self._db.execute("PRAGMA secure_delete=ON")
-            changed = self._db.execute(
-                # A relay's reply may quote the address back ("550 <ann@…>: no such user").
-                "UPDATE sends SET email = ?, reply = CASE WHEN instr(lower(reply), ?) > 0 THEN '(forgotten)' ELSE reply END WHERE email = ?",
-                (FORGOTTEN + digest, key, key),
-            ).rowcount
-        # Freed pages were zeroed; fold the log into the file so no old page keeps the address.
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            with self._db:
+                changed = self._db.execute(
+                    # A relay's reply may quote the address back ("550 <ann@…>: no such user").
+                    "UPDATE sends SET email = ?, reply = CASE WHEN instr(lower(reply), ?) > 0 THEN '(forgotten)' ELSE reply END WHERE email = ?",
+                    (FORGOTTEN + digest, key, key),
+                ).rowcount
+            # Freed cells were zeroed; fold the log into the file so no old page keeps the address.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return changed
 
     def recover(self) -> int:
