@@ -149,14 +149,21 @@ def test_a_course_runs_from_the_list(tmp_path: Path) -> None:
 
 
 def test_csv_send_still_works_beside_a_list(tmp_path: Path) -> None:
-    root = listed_site(tmp_path, {"reader1@example.org": "unsubscribed"})
-    listed = write_list(tmp_path / "list.csv", many(3))
+    root = listed_site(tmp_path, {"reader1@example.org": "unsubscribed", "reader3@example.org": "active"})
+    roster = Roster.open(root)
+    roster.forget("reader3@example.org")
+    roster.close()
+    listed = write_list(tmp_path / "list.csv", many(5))
     handler = Recorder()
     with smtp_server(handler) as settings:
         report = run_send(root, listed, settings)
-    # The CSV still names reader1, but the list says they unsubscribed: the list wins.
-    assert set(handler.copies()) == {"reader0@example.org", "reader2@example.org"}
-    assert [row.email for row in report.left_out] == ["reader1@example.org"]
+    # The CSV still names reader1 and reader3, but the list says one unsubscribed and forgot the other: the list wins.
+    # Addresses the list never held (reader0, 2, 4) are the CSV's to decide.
+    assert set(handler.copies()) == {"reader0@example.org", "reader2@example.org", "reader4@example.org"}
+    assert [(row.email, row.reply.split(" (")[0]) for row in report.left_out] == [
+        ("reader1@example.org", "not sent: the list says unsubscribed"),
+        ("reader3@example.org", "not sent: the reader was forgotten"),
+    ]
 
 
 class KeepsSenders(Recorder):
