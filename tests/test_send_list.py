@@ -13,7 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from lessonpress.cli import main
+from lessonpress.content.config import SiteConfig
 from lessonpress.errors import SendFailed
+from lessonpress.render.emails import _plain_header
+from lessonpress.render.list_id import list_id, list_id_value
 from lessonpress.send.ledger import LEDGER_PATH, Ledger
 from lessonpress.send.roster import Roster
 from lessonpress.tokens import AddressTemplate, url_token, verify_token
@@ -266,3 +269,17 @@ def test_forget_erases_the_reader_from_the_ledger_file_and_keeps_the_counts(tmp_
     assert rows["ben@example.org"] == "250 2.0.0 OK: queued for <ben@example.org>"
     [(key, reply)] = [(key, reply) for key, reply in rows.items() if key != "ben@example.org"]
     assert key.startswith("forgotten:") and reply == "(forgotten)"
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://retention.example.org", "lessons.retention.example.org"),
+    ("https://Example.org/Letters/Retention/", "retention.letters.example.org"),
+    ("https://example.org/ünï code_x/", "n-code-x.example.org"),
+    ("http://[::1]:8000/", "lessons.1"),
+    ("http://localhost/", "lessons.localhost"),
+])
+def test_the_list_id_is_made_from_the_site_url_alone(tmp_path: Path, url: str, expected: str) -> None:
+    config = SiteConfig(root=tmp_path, title="T", url=url)
+    assert list_id(config) == expected
+    name, value = _plain_header("List-Id", list_id_value(config))
+    assert (name, value) == ("List-Id", f'"T" <{expected}>')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from email.header import Header
 
 from ..content.config import SiteConfig
@@ -18,9 +19,13 @@ def list_id(config: SiteConfig) -> str:
 
     Made from the site's URL alone, so it stays the same from send to send and mail filters keep working.
     """
-    segments = [_NOT_LABEL.sub("-", segment.lower()).strip("-") for segment in reversed(config.base_path.split("/"))]
-    labels = [segment for segment in segments if segment] or [DEFAULT_LABEL]
-    return ".".join([*labels, config.domain.lower()])
+    return ".".join([*(_labels(reversed(config.base_path.split("/"))) or [DEFAULT_LABEL]), *_labels(config.domain.split("."))])
+
+
+def _labels(parts: Iterable[str]) -> list[str]:
+    """Keep what a list id's labels may hold (letters, digits, hyphens): a path segment or an IP address host fits then."""
+    cleaned = (_NOT_LABEL.sub("-", part.lower()).strip("-") for part in parts)
+    return [label for label in cleaned if label]
 
 
 def _phrase(title: str) -> str:
