@@ -12,7 +12,7 @@ import css_inline
 
 from ..site.model import Site
 from ..untrusted import one_line
-from .emails import _sender
+from .emails import site_sender
 from .plaintext import wrap_text
 from .themes import make_environment
 
@@ -28,7 +28,7 @@ class ConfirmationMail:
         # As the lesson emails: @media rules (narrow screens, dark mode) stay in the <style> block.
         self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         # The lessons' own sender, so the confirmation comes from the address the reader will get lessons from.
-        self.sender: Address = _sender(site)
+        self.sender: Address = site_sender(site)
 
     def subject(self) -> str:
         return one_line(f"Confirm your subscription to {self.site.config.title}")

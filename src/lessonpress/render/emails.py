@@ -113,7 +113,8 @@ def _checked_address(value: str, what: str, source: str) -> str:
     return value
 
 
-def _sender(site: Site) -> Address:
+def site_sender(site: Site) -> Address:
+    """Who the site's mail comes from: [email] from, else the author, else no-reply at the site's domain."""
     # load_config checked [email] from and [author] email: one line each, a plain address.
     config = site.config
     if config.email.sender:
@@ -209,7 +210,7 @@ class Mailer:
     def __init__(self, site: Site, reads: BodyReads | None = None) -> None:
         self.site = site
         config = site.config
-        self._sender = _sender(site)
+        self._sender = site_sender(site)
         # One BodyReads for both: a build asks it whether the templates read other lessons' bodies.
         reads = reads or BodyReads()
         html_env = make_environment(config, reads=reads)
