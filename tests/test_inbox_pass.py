@@ -393,3 +393,40 @@ def test_a_flood_of_subscribe_requests_sends_at_most_a_hundred_confirmations_a_p
     second = run(root, box, env=env)
     assert "0 subscribed (5 confirmations sent)" in summary(second) and "100 already handled" in summary(second)
     assert len(recorder.messages) == 105 and len({recipients for recipients, _ in recorder.messages}) == 105
+
+
+def test_subscribe_confirm_receive_then_unsubscribe_through_that_very_message(tmp_path: Path, imap_server: ImapServer, relay: tuple[Recorder, dict[str, str]]) -> None:
+    """Issue 21's loop, all real: Dovecot IMAP in, aiosmtpd out, the sent lesson's own List-Unsubscribe mailto used to leave."""
+    recorder, env = relay
+    root = list_site(tmp_path)
+    add_readers(root, "lee@example.org")
+    env = {**env, PASSWORD_VARIABLE: PASSWORD, "LESSONPRESS_SECRET": SECRET}
+    source = imap_server.url("Loop")
+
+    def send(lesson: str) -> list[EmailMessage]:
+        before = len(recorder.messages)
+        sent = CliRunner(env=env).invoke(main, ["--site", str(root), "send", lesson, "--now", "2026-11-01T09:00:00+00:00"])
+        assert sent.exit_code == 0, sent.output
+        return [message for _, message in recorder.messages[before:]]
+
+    imap_server.deliver("Loop", [mail("Dana Reed <dana@example.net>", f"letters@{DOMAIN}", "Subscribe")])
+    assert run(root, source, env=env).exit_code == 0
+    imap_server.deliver("Loop", [reply_to(only_confirmation(recorder, "dana@example.net"), "Dana Reed <dana@example.net>")])
+    assert "confirmed dana@example.net: now active" in run(root, source, env=env).stdout
+
+    first = {str(message["To"]): message for message in send("retention/why-customers-leave")}
+    assert set(first) == {"dana@example.net", "lee@example.org"}
+    links = re.findall(r"<([^>]+)>", str(first["dana@example.net"]["List-Unsubscribe"]))
+    [mailto] = [link for link in links if link.startswith("mailto:")]
+    address, _, query = mailto.removeprefix("mailto:").partition("?")
+    assert address == f"letters+unsubscribe-{make_token(SECRET, 'dana@example.net', 'unsubscribe')}@{DOMAIN}"
+    assert query == "subject=Unsubscribe"
+
+    # What Gmail's "Unsubscribe" button sends for a mailto: a message to that address, nothing else asked of the reader.
+    imap_server.deliver("Loop", [mail("dana@example.net", address, "Unsubscribe")])
+    left = run(root, source, env=env)
+    assert left.exit_code == 0, left.output
+    assert "1 unsubscribed" in summary(left) and status_of(root, "dana@example.net") == "unsubscribed"
+
+    second = send("retention/the-first-ninety-days")
+    assert [str(message["To"]) for message in second] == ["lee@example.org"]
