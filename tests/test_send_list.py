@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import mailbox
 import os
 import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from lessonpress.render.emails import _plain_header
 from lessonpress.render.list_id import list_id, list_id_value
 from lessonpress.send.ledger import LEDGER_PATH, Ledger
 from lessonpress.send.roster import Roster
-from lessonpress.tokens import AddressTemplate, url_token, verify_token
+from lessonpress.tokens import AddressTemplate, make_token, url_token, verify_token
 from test_send_support import LESSON, SECRET, Recorder, make_site, many, run_send, smtp_server, write_list
 
 SRC = Path(__file__).parents[1] / "src"
@@ -283,3 +285,48 @@ def test_the_list_id_is_made_from_the_site_url_alone(tmp_path: Path, url: str, e
     assert list_id(config) == expected
     name, value = _plain_header("List-Id", list_id_value(config))
     assert (name, value) == ("List-Id", f'"T" <{expected}>')
+
+
+class InboxPassMidSend(Recorder):
+    """A relay during whose third message a real `lessonpress inbox` pass reads an unsubscribe for one reader."""
+
+    root: Path = Path()
+    mbox: Path = Path()
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.keep(envelope)
+        if len(self.messages) == 3:
+            environment = {**os.environ, "PYTHONPATH": str(SRC), "LESSONPRESS_SECRET": SECRET}
+            passed = subprocess.run(
+                [sys.executable, "-m", "lessonpress", "-C", str(self.root), "inbox", str(self.mbox)],
+                capture_output=True, text=True, env=environment, check=False, timeout=120,
+            )
+            assert passed.returncode == 0 and "1 unsubscribed" in passed.stdout, passed.stdout + passed.stderr
+        return "250 2.0.0 OK"
+
+
+def test_an_inbox_pass_during_a_send_stops_mail_to_the_reader_it_unsubscribes(tmp_path: Path) -> None:
+    """Issue 21: an inbox pass and a send at once lose no change, and no one is mailed after leaving."""
+    root = listed_site(tmp_path, {f"r{number}@example.org": "active" for number in range(10)})
+    settings_file = root / "lessonpress.toml"
+    settings_file.write_text(settings_file.read_text() + '\n[list]\nunsubscribe_address = "leave+{token}@example.org"\n')
+    leaving = EmailMessage()
+    leaving["From"], leaving["Subject"], leaving["Message-ID"] = "r6@example.org", "Unsubscribe", "<leave-r6@example.org>"
+    leaving["To"] = AddressTemplate.parse("leave+{token}@example.org").fill(make_token(SECRET, "r6@example.org", "unsubscribe"))
+    leaving.set_content("Please stop.")
+    mbox = tmp_path / "list.mbox"
+    box = mailbox.mbox(mbox)
+    box.add(leaving)
+    box.close()
+    handler = InboxPassMidSend()
+    handler.root, handler.mbox = root, mbox
+    with smtp_server(handler) as settings:
+        report = run_send(root, None, settings)
+    assert "r6@example.org" not in handler.copies() and len(handler.copies()) == 9
+    assert (report.sent, report.skipped) == (9, 1)
+    roster = Roster.open(root, read_only=True)
+    try:
+        reader = roster.find("r6@example.org")
+        assert reader is not None and reader.status == "unsubscribed"
+    finally:
+        roster.close()
