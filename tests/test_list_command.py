@@ -45,7 +45,7 @@ def test_add_remove_show_and_add_again(tmp_path: Path) -> None:
     assert SUMMARY.search(lp(tmp_path, "list", "add", "ann@example.org", "--name", "Ann Archer", "--tag", "vip").stdout.strip())
     assert lp(tmp_path, "list", "add", "ann@example.org").stdout.startswith("ann@example.org is already active")
     confirm = lp(tmp_path, "list", "add", "bob@example.org", "--confirm")
-    assert confirm.stdout.startswith("Added bob@example.org as pending; the confirmation mail is sent by the inbox pass")
+    assert confirm.stdout.startswith("Added bob@example.org as pending; the next 'lessonpress inbox' pass sends the confirmation")
     assert lp(tmp_path, "list", "remove", "ann@example.org").stdout.startswith("Unsubscribed ann@example.org (was active)")
     assert counts(tmp_path) == {"pending": 1, "active": 0, "unsubscribed": 1, "bounced": 0, "complained": 0}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+PROJECTS = Path(__file__).resolve().parents[1] / "projects"
 # A bound against hangs, not a performance assertion: every command here finishes in a second or two.
 TIME_BOUND = 60.0
 
@@ -46,6 +48,13 @@ def run_cli(site: Path, *arguments: str, stdin: str | None = None, env: dict[str
     run = Run(done.returncode, done.stdout, done.stderr)
     assert "Traceback (most recent call last)" not in run.said, run.said
     return run
+
+
+def minimal_site(tmp_path: Path) -> Path:
+    """A copy of tests/projects/minimal: one series, one lesson, the fewest settings."""
+    root = tmp_path / "site"
+    shutil.copytree(PROJECTS / "minimal", root)
+    return root
 
 
 def snapshot(folder: Path) -> dict[str, str]:

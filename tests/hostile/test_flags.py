@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli, snapshot
+from .conftest import minimal_site, run_cli, snapshot
 
-PROJECTS = Path(__file__).resolve().parents[1] / "projects"
 SENDABLE = '\n[email]\nunsubscribe_url = "https://example.org/unsubscribe"\nfrom = "Letters <letters@example.org>"\n'
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    shutil.copytree(PROJECTS / "minimal", root)
+    root = minimal_site(tmp_path)
     with (root / "lessonpress.toml").open("a", encoding="utf-8") as settings:
         settings.write(SENDABLE)
     return root

@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli, snapshot
-
-PROJECTS = Path(__file__).resolve().parents[1] / "projects"
-LESSON = "lessons/course/01-first.md"
+from .conftest import minimal_site, run_cli, snapshot
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    shutil.copytree(PROJECTS / "minimal", root)
-    return root
+    return minimal_site(tmp_path)
 
 
 @pytest.fixture

@@ -85,7 +85,7 @@ def add_command(root: Path, address: str, name: str, tags: tuple[str, ...], conf
     else:
         what = f"Added {shown} as {reader.status}"
     if reader.status == "pending":
-        what += "; the confirmation mail is sent by the inbox pass ('lessonpress inbox', not in this version yet)"
+        what += "; the next 'lessonpress inbox' pass sends the confirmation"
     click.echo(f"{what} {_took(started)}")
 
 
