@@ -8,6 +8,7 @@ import os
 import re
 import ssl
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import BuildFailed, SourceError
 from ..untrusted import clean_text, shorten, terminal_text
+from ..workers import can_fork, fan_out, usable_cpus
 
 PASSWORD_VARIABLE = "LESSONPRESS_IMAP_PASSWORD"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -183,27 +185,54 @@ class InboxFailed(BuildFailed):
 RawMail = tuple[str, int, bytes]
 
 
+def _read_one(position: int, mail: RawMail) -> Letter | SourceError:
+    """One raw message as a Letter, or why it was skipped."""
+    path, line, raw = mail
+    too_large = _too_large(raw)
+    if too_large:
+        return SourceError(path, line, f"skipped{_message_id(raw) or ' this message'}: {too_large}")
+    try:
+        return parse_letter(raw, f"{path}:{line}" if line else path, position)
+    # The email package raises many kinds of error on hostile input; one bad mail must not lose the rest.
+    except RecursionError:
+        return SourceError(path, line, f"skipped{_message_id(raw)}, cannot read this message: its parts or comments are nested too deeply")
+    except Exception as error:  # noqa: BLE001
+        # The error may quote the hostile header itself: keep it short and printable.
+        return SourceError(path, line, f"skipped{_message_id(raw)}, cannot read this message: {terminal_text(shorten(str(error), 200))}")
+
+
+def _read_block(raws: list[RawMail], start: int, stop: int) -> list[Letter | SourceError]:
+    return [_read_one(position, raws[position]) for position in range(start, stop)]
+
+
+# The email package takes milliseconds a message: from this many on, the parsing is shared over all cores.
+MIN_FORK_MESSAGES = 512
+
+
+def _read_all(raws: list[RawMail]) -> list[Letter | SourceError]:
+    """Every message read, in mailbox order, in forked workers (which inherit `raws`) when there are enough."""
+    workers = min(usable_cpus(), len(raws) // MIN_FORK_MESSAGES)
+    if workers < 2 or not can_fork():
+        return _read_block(raws, 0, len(raws))
+    blocks = [(len(raws) * index // (workers * 4), len(raws) * (index + 1) // (workers * 4)) for index in range(workers * 4)]
+    found: list[list[Letter | SourceError]] = [[] for _ in blocks]
+    results = fan_out(len(blocks), lambda index: _read_block(raws, *blocks[index]), workers)
+    with closing(results):  # on an error or Ctrl-C, fan_out stops the workers at once
+        for index, block in results:
+            found[index] = block
+    return [item for block in found for item in block]
+
+
 def _collect(raws: list[RawMail], skipped: list[SourceError]) -> Inbox:
     letters = []
     notices = []
-    for position, (path, line, raw) in enumerate(raws):
-        too_large = _too_large(raw)
-        if too_large:
-            skipped.append(SourceError(path, line, f"skipped{_message_id(raw) or ' this message'}: {too_large}"))
+    for (path, line, _), read in zip(raws, _read_all(raws)):
+        if isinstance(read, SourceError):
+            skipped.append(read)
             continue
-        try:
-            letter = parse_letter(raw, f"{path}:{line}" if line else path, position)
-        # The email package raises many kinds of error on hostile input; one bad mail must not lose the rest.
-        except RecursionError:
-            skipped.append(SourceError(path, line, f"skipped{_message_id(raw)}, cannot read this message: its parts or comments are nested too deeply"))
-            continue
-        except Exception as error:  # noqa: BLE001
-            # The error may quote the hostile header itself: keep it short and printable.
-            skipped.append(SourceError(path, line, f"skipped{_message_id(raw)}, cannot read this message: {terminal_text(shorten(str(error), 200))}"))
-            continue
-        letters.append(letter)
-        if letter.notice:
-            notices.append(SourceError(path, line, terminal_text(letter.notice)))
+        letters.append(read)
+        if read.notice:
+            notices.append(SourceError(path, line, terminal_text(read.notice)))
     return Inbox(tuple(letters), tuple(skipped), tuple(notices), tuple(raws))
 
 
