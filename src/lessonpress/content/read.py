@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -275,15 +276,20 @@ def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question:
     """Parse files in order, over all cores (the build's forked workers) when there are enough to pay for forking."""
     if not files:
         return []  # a warm build: not even a converter to make
-    workers = min(usable_cpus(), len(files))
-    if workers < 2 or len(files) < MIN_POOL_FILES or not can_fork():
+    if len(files) < MIN_POOL_FILES:
         return _parse_chunk(files, timezone, default_question)
+    workers = min(usable_cpus(), len(files))
     # Contiguous chunks, a few per worker: each chunk builds one Markdown converter (about a
     # millisecond), and finished chunks move the progress bar. The workers inherit the files.
     size = max(MIN_POOL_FILES, -(-len(files) // (workers * PROGRESS_STEPS_PER_WORKER)))
     chunks = [files[start : start + size] for start in range(0, len(files), size)]
     parsed: list[list[Parsed]] = [[] for _ in chunks]
-    results = fan_out(len(chunks), lambda index: _parse_chunk(chunks[index], timezone, default_question), workers)
+    results: Generator[tuple[int, list[Parsed]], None, None]
+    if workers < 2 or not can_fork():
+        # One core, or threads that a fork could catch holding a lock (the dev server): chunk by chunk here, the bar moving as well.
+        results = ((index, _parse_chunk(chunk, timezone, default_question)) for index, chunk in enumerate(chunks))
+    else:
+        results = fan_out(len(chunks), lambda index: _parse_chunk(chunks[index], timezone, default_question), workers)
     with closing(results):  # on an error or Ctrl-C, fan_out stops the workers at once
         for index, chunk in progress(f"Parsing {len(files)} files", Counted(results, len(chunks)), size=len(files)):
             parsed[index] = chunk
