@@ -43,11 +43,16 @@ def read_file(path: str | os.PathLike[str]) -> bytes:
         os.close(descriptor)
 
 
+def read_problem(error: OSError, advice: str) -> str:
+    """What to tell the user about a file `read_file` could not read; `advice` follows the system's reason."""
+    return str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}){advice}"
+
+
 def _inside(path: str, site: str) -> bool:
     return path == site or path.startswith(site.rstrip(os.sep) + os.sep)
 
 
-def link_problem(path: str, site: str) -> str | None:
+def _link_problem(path: str, site: str) -> str | None:
     """Why the link at `path` may not be followed for a site whose real path is `site`, or None."""
     target = os.path.realpath(path)
     if not os.path.exists(target):
@@ -91,7 +96,7 @@ def _walk(
             continue
         name = "/".join((shown, *parts))
         if entry.is_symlink():
-            problem = link_problem(entry.path, site)
+            problem = _link_problem(entry.path, site)
             if problem is None:
                 if entry.is_file():
                     yield parts, entry

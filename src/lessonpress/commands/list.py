@@ -17,7 +17,7 @@ from ..send.forget import forget_reader
 from ..send.ledger import LEDGER_PATH
 from ..send.roster import LIST_PATH, STATUSES, ListRefused, Roster
 from ..send.roster_csv import FORMATS, read_import, write_export
-from ..sitefiles import NotPlainFile, read_file
+from ..sitefiles import read_file, read_problem
 from ..untrusted import terminal_text
 from .common import print_warnings
 
@@ -197,7 +197,7 @@ def import_command(root: Path, file: Path, format_name: str, skip_bad: bool) -> 
     except FileNotFoundError:
         raise ListRefused([SourceError(shown, 0, "file not found: check the path")]) from None
     except OSError as error:
-        raise ListRefused([SourceError(shown, 0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror})")]) from None
+        raise ListRefused([SourceError(shown, 0, read_problem(error, ""))]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -16,7 +16,7 @@ from markdown import Markdown
 
 from ..errors import SourceError
 from ..progress import Counted, Progress, silent
-from ..sitefiles import NotPlainFile, plain_files, read_file
+from ..sitefiles import plain_files, read_file, read_problem
 from ..workers import can_fork, fan_out, usable_cpus
 from .cache import CacheStats, ParseCache, Parsed, entry_key, parser_fingerprint
 from .config import SiteConfig
@@ -384,7 +384,7 @@ def _read(source: str, path: str, errors: list[SourceError]) -> bytes | None:
     try:
         return read_file(path)
     except OSError as error:
-        errors.append(SourceError(source, 0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}): check the file and build again"))
+        errors.append(SourceError(source, 0, read_problem(error, ": check the file and build again")))
         return None
 
 

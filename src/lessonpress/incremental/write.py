@@ -92,6 +92,13 @@ def file_error(target: Path, root: Path, *, overwrite: bool) -> SourceError | No
     return None
 
 
+def _as_usual(path: str | Path, mode: int) -> None:
+    """Give a file or folder made private by tempfile the mode the umask gives anything else made."""
+    umask = os.umask(0)  # the only way to read the umask is to set it
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
+
+
 def write_file(target: Path, data: bytes) -> None:
     """Write one file whole or not at all: a file beside it renamed over it, so no one sees half of it."""
     # A temporary file renamed over the target: an interrupted write never leaves half a file.
@@ -99,9 +106,7 @@ def write_file(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 is not what `>` would have made
+        _as_usual(temporary, 0o666)  # mkstemp's 0600 is not what `>` would have made
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -121,9 +126,7 @@ class Staging:
         self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.new-", dir=self.output.parent))
         # mkdtemp makes the folder private (0700); a cold build renames it into place as output/,
         # which a web server or rsync running as another user must be able to read.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.folder, 0o777 & ~umask)
+        _as_usual(self.folder, 0o777)
         self._made: set[str] = {""}  # folders under the staging folder made so far, in this process
 
     def write(self, path: str, data: bytes, existing: Mapping[str, tuple[int, int]]) -> tuple[str, int, int]:

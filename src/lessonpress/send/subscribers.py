@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from ..addresses import is_address
 from ..content.read import parse_date
 from ..errors import SendFailed, SourceError
-from ..sitefiles import NotPlainFile, read_file
+from ..sitefiles import read_file, read_problem
 
 # Only these are sent: a `pending` reader has not confirmed, and any other word may mean "stop" in some service's export.
 SENT_STATUSES = frozenset({"", "active", "subscribed"})
@@ -52,7 +52,7 @@ def _read_text(path: Path, shown: str) -> str:
     except FileNotFoundError:
         raise SendFailed([SourceError(shown, 0, "file not found: check the path")]) from None
     except OSError as error:
-        raise SendFailed([SourceError(shown, 0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}): check the path")]) from None
+        raise SendFailed([SourceError(shown, 0, read_problem(error, ": check the path"))]) from None
     except UnicodeDecodeError:
         raise SendFailed([SourceError(shown, 0, "is not valid UTF-8: export the list as UTF-8 CSV")]) from None
 

@@ -14,7 +14,7 @@ import yaml
 from ..content.config import SiteConfig
 from ..content.lesson import SLUG_PATTERN
 from ..errors import BuildFailed, SourceError
-from ..sitefiles import NotPlainFile, read_file
+from ..sitefiles import read_file, read_problem
 from ..untrusted import clean_text, one_line
 from .model import Topic
 
@@ -132,7 +132,7 @@ def read_backlog(config: SiteConfig) -> tuple[Backlog, list[SourceError]]:
     except FileNotFoundError:
         return Backlog((), False), []
     except OSError as error:
-        return Backlog((), True), [_error(0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}): check the file")]
+        return Backlog((), True), [_error(0, read_problem(error, ": check the file"))]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as problem:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..content.config import SiteConfig
 from ..errors import SourceError
-from ..sitefiles import NotPlainFile, read_file
+from ..sitefiles import read_file, read_problem
 from ..untrusted import one_line
 from .model import OptionResult, PollResults
 
@@ -105,7 +105,7 @@ def read_poll_results(config: SiteConfig) -> tuple[dict[str, PollResults], list[
             errors.append(SourceError(shown, 1, "is not valid UTF-8: run 'lessonpress polls tally' again to rewrite it"))
             continue
         except OSError as error:
-            errors.append(SourceError(shown, 0, str(error) if isinstance(error, NotPlainFile) else f"cannot be read ({error.strerror}): run 'lessonpress polls tally' again to rewrite it"))
+            errors.append(SourceError(shown, 0, read_problem(error, ": run 'lessonpress polls tally' again to rewrite it")))
             continue
         except json.JSONDecodeError as error:
             errors.append(SourceError(shown, error.lineno, f"invalid JSON ({error.msg}): fix it or run 'lessonpress polls tally' again"))
