@@ -14,7 +14,8 @@ from conftest import build_into, only, select, text
 
 Page = Callable[[str], lxml.html.HtmlElement]
 BASE = "https://example.org/letters/"
-SCRIPT_TITLE = "Small steps & <script>alert('x')</script>"
+# The title as written is "Small steps & <script>alert('x')</script>"; readers see its quotes typeset.
+SCRIPT_TITLE = "Small steps & <script>alert(‘x’)</script>"
 
 
 def html_files(output: Path) -> list[str]:

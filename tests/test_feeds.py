@@ -118,7 +118,7 @@ def test_content_keeps_questions_pull_quotes_and_typography(basic_output: Path) 
 
 def test_title_with_markup_stays_text(basic_output: Path) -> None:
     titles = [item.findtext("title") for item in ET.parse(basic_output / "feed.xml").getroot().iter("item")]
-    assert "Small steps & <script>alert('x')</script>" in titles
+    assert "Small steps & <script>alert(‘x’)</script>" in titles
 
 
 def test_feed_limit_keeps_the_newest(basic: Path) -> None:

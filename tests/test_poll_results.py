@@ -82,14 +82,14 @@ def test_named_results_and_chosen_write_ins_in_all_four_outputs(tmp_path: Path) 
 
     headline = "You voted: “Written partner agreements” came first"
     page = files["relationships/when-your-champion-leaves/index.html"].decode()
-    assert headline in page and 'style="width: 50%"' in page and "&ldquo;More on &lt;b&gt;fees&lt;/b&gt;&rdquo;" in page
+    assert headline in page and 'style="width: 50%"' in page and "“More on &lt;b&gt;fees&lt;/b&gt;”" in page
     feed = files["relationships/feed.xml"].decode()
     assert headline in feed and "Events with competitors" in feed
     email_html = files["email/relationships/when-your-champion-leaves.html"].decode()
     assert headline in email_html and 'width="50%"' in email_html and "More on &lt;b&gt;fees&lt;/b&gt;" in email_html
     email_text = files["email/relationships/when-your-champion-leaves.txt"].decode()
     assert "#####-----    5 (50%)  Written partner agreements" in email_text
-    assert '- "More on <b>fees</b>"' in email_text
+    assert '- “More on <b>fees</b>”' in email_text
     # The lesson right after the poll shows the counts too, but not the write-ins it did not ask for.
     next_page = files["relationships/customer-advisory-boards/index.html"].decode()
     assert headline in next_page and "Events with competitors" not in next_page

@@ -6,7 +6,7 @@ import difflib
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from ..sitefiles import NotPlainFile, read_file
 from ..tokens import AddressTemplate, TemplateError
 from ..untrusted import one_line
 from .frontmatter import control_character
+from .typography import quote_style, typeset
 
 CONFIG_NAME = "lessonpress.toml"
 CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
@@ -341,4 +342,20 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
         mailing=ListConfig(**sections["list"]),
         **sections["site"],
     )
-    return config, warnings
+    return typeset_settings(config), warnings
+
+
+# Settings readers see as text, set with the lessons' quotes, dashes and ellipses; names, addresses and URLs stay as typed.
+TYPESET_SITE_KEYS = ("title", "description", "greeting", "reply_prompt", "copyright")
+
+
+def typeset_settings(config: SiteConfig) -> SiteConfig:
+    """Return the config with its reader-facing text typeset in the site language's style, once, at load."""
+    style = quote_style(config.language)
+    return replace(
+        config,
+        polls=replace(config.polls, question=typeset(config.polls.question, style)),
+        author=replace(config.author, bio=typeset(config.author.bio, style)),
+        email=replace(config.email, subject_prefix=typeset(config.email.subject_prefix, style)),
+        **{key: typeset(getattr(config, key), style) for key in TYPESET_SITE_KEYS},
+    )

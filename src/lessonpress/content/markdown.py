@@ -8,12 +8,13 @@ from markdown import Markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
-from .typography import TypographyExtension
+from .typography import ENGLISH, QuoteStyle, TypographyExtension
 
 QUESTION_PREFIX = "Q:"
 
 # Part of the parse cache key: change it whenever the output of `convert` changes.
-MARKDOWN_FINGERPRINT = "extra+toc+typography+sane_lists+lessons/3"
+# /4: front-matter text is typeset too, and quotes follow the site language.
+MARKDOWN_FINGERPRINT = "extra+toc+typography+sane_lists+lessons/4"
 
 
 class _LessonTreeprocessor(Treeprocessor):
@@ -68,10 +69,10 @@ class LessonExtension(Extension):
         md.treeprocessors.register(_QuickInlineProcessor(md), "inline", 20)
 
 
-def make_markdown() -> Markdown:
-    """Return a Markdown converter with the lesson extensions; reuse it with `convert`."""
+def make_markdown(style: QuoteStyle = ENGLISH) -> Markdown:
+    """Return a Markdown converter with the lesson extensions, quotes in `style`; reuse it with `convert`."""
     return Markdown(
-        extensions=["extra", "toc", TypographyExtension(), "sane_lists", LessonExtension()],
+        extensions=["extra", "toc", TypographyExtension(style), "sane_lists", LessonExtension()],
         extension_configs={"toc": {"permalink": False}},
         output_format="html",
     )

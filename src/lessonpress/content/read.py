@@ -23,6 +23,7 @@ from .config import SiteConfig
 from .frontmatter import LINE_BREAK, FrontMatter, FrontMatterError, control_character, decode_source, split_front_matter
 from .lesson import SLUG_PATTERN, Lesson, Poll, SeriesInfo
 from .markdown import convert, make_markdown
+from .typography import ENGLISH, QuoteStyle, quote_style, typeset
 
 LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
 INDEX_FILE = "_index.md"
@@ -34,6 +35,9 @@ LESSON_KEYS = (
     "reply_prompt", "greeting", "poll", "poll_results", "show_write_ins", "covers",
 )
 SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "cadence")
+# Front-matter text a reader sees: set with the body's quotes, dashes and ellipses (ids, slugs and names stay as typed).
+TYPESET_LESSON_KEYS = ("teaser", "preheader", "reply_prompt", "greeting")
+TYPESET_SERIES_KEYS = ("title", "description", "reply_prompt", "greeting")
 POLL_KEYS = ("question", "options", "write_in", "id")
 # Below this many cache misses, starting worker processes costs more than it saves (see bench/README.md).
 MIN_POOL_FILES = 32
@@ -118,7 +122,8 @@ def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
     return parsed.replace(tzinfo=tz) if parsed.tzinfo is None else parsed
 
 
-def _poll(front: FrontMatter, source: str, default_id: str, default_question: str, errors: list[SourceError]) -> Poll | None:
+def _poll(front: FrontMatter, source: str, default_id: str, default_question: str, errors: list[SourceError], style: QuoteStyle = ENGLISH) -> Poll | None:
+    """Read `poll:`; its question and options are typeset, the default question (from the typeset settings) is not again."""
     value = front.values.get("poll")
     line = front.line_of("poll")
     if value is None or value is False:
@@ -145,12 +150,12 @@ def _poll(front: FrontMatter, source: str, default_id: str, default_question: st
     if not isinstance(write_in, bool):
         errors.append(SourceError(source, lines.get("write_in", line), "poll 'write_in' must be true or false"))
         return None
-    question = value.get("question") or default_question
-    if isinstance(question, bool) or not isinstance(question, (str, int, float)):
+    question = value.get("question")
+    if question is not None and (isinstance(question, bool) or not isinstance(question, (str, int, float))):
         errors.append(SourceError(source, lines.get("question", line), f"poll 'question' must be text, not {_kind(question)}: put it in quotes"))
         return None
-    texts = [_checked(str(text).strip(), "poll", lines.get("options", line), source, errors) for text in (question, *options)]
-    return Poll(id=poll_id, question=texts[0], options=tuple(texts[1:]), write_in=write_in)
+    texts = [typeset(_checked(str(text).strip(), "poll", lines.get("options", line), source, errors), style) for text in (question or "", *options)]
+    return Poll(id=poll_id, question=texts[0] or default_question, options=tuple(texts[1:]), write_in=write_in)
 
 
 def _relative_links(body: str, body_line: int) -> tuple[tuple[str, int], ...]:
@@ -161,9 +166,9 @@ def _relative_links(body: str, body_line: int) -> tuple[tuple[str, int], ...]:
 
 
 def parse_lesson(
-    source: str, raw: bytes, md: Markdown, tz: ZoneInfo, default_question: str
+    source: str, raw: bytes, md: Markdown, tz: ZoneInfo, default_question: str, style: QuoteStyle = ENGLISH
 ) -> tuple[Lesson | None, list[SourceError], list[SourceError]]:
-    """Parse one lesson file; return the lesson (or None), its errors and its warnings."""
+    """Parse one lesson file; return the lesson (or None), its errors and its warnings; `md` and `style` set quotes alike."""
     errors: list[SourceError] = []
     parts = source.split("/")
     series, name = parts[-2], parts[-1]
@@ -213,20 +218,21 @@ def parse_lesson(
     slug = _text(front, "slug", source, errors) or match.group(2)
     if not SLUG_PATTERN.match(slug):
         errors.append(SourceError(source, front.line_of("slug") if "slug" in front.values else 0, f"slug '{slug}' may use only lowercase letters, digits and hyphens (it becomes the page's folder)"))
-    poll = _poll(front, source, f"{series}-{slug}", default_question, errors)
+    poll = _poll(front, source, f"{series}-{slug}", default_question, errors, style)
     summary = _text(front, "summary", source, errors)
     fields = {key: _text(front, key, source, errors) for key in ("teaser", "author", "preheader", "reply_prompt", "greeting", "poll_results", "covers")}
     if errors or when is None:
         return None, errors, warnings
+    fields.update({key: typeset(fields[key], style) for key in TYPESET_LESSON_KEYS})
     lesson = Lesson(
         source=source,
         series=series,
         order=int(match.group(1)),
         slug=slug,
-        title=title,
+        title=typeset(title, style),
         date=when,
         body_html=convert(md, front.body),
-        summary=summary,
+        summary=typeset(summary, style),
         tags=tuple(str(tag).strip() for tag in tags),
         draft=front.values.get("draft") is True,
         poll=poll,
@@ -238,7 +244,7 @@ def parse_lesson(
     return lesson, [], warnings
 
 
-def parse_series_index(source: str, raw: bytes, md: Markdown) -> tuple[SeriesInfo | None, list[SourceError], list[SourceError]]:
+def parse_series_index(source: str, raw: bytes, md: Markdown, style: QuoteStyle = ENGLISH) -> tuple[SeriesInfo | None, list[SourceError], list[SourceError]]:
     """Parse a series `_index.md`: title, description, defaults and intro."""
     slug = source.split("/")[-2]
     errors: list[SourceError] = []
@@ -259,25 +265,27 @@ def parse_series_index(source: str, raw: bytes, md: Markdown) -> tuple[SeriesInf
         return None, errors, warnings
     days = int(cadence.group(1)) * (7 if cadence.group(2) == "w" else 1)
     fields["title"] = fields["title"] or slug.replace("-", " ").title()
+    fields.update({key: typeset(fields[key], style) for key in TYPESET_SERIES_KEYS})
     return SeriesInfo(slug=slug, source=source, intro_html=convert(md, front.body), cadence_days=days, **fields), [], warnings
 
 
-def _parse_chunk(files: list[tuple[str, bytes]], timezone: str, default_question: str) -> list[Parsed]:
+def _parse_chunk(files: list[tuple[str, bytes]], timezone: str, default_question: str, language: str = "en") -> list[Parsed]:
     """Parse files with one Markdown converter; runs in a pool worker or in-process."""
-    md = make_markdown()
+    style = quote_style(language)
+    md = make_markdown(style)
     tz = ZoneInfo(timezone)
     return [
-        parse_series_index(source, raw, md) if source.endswith("/" + INDEX_FILE) else parse_lesson(source, raw, md, tz, default_question)
+        parse_series_index(source, raw, md, style) if source.endswith("/" + INDEX_FILE) else parse_lesson(source, raw, md, tz, default_question, style)
         for source, raw in files
     ]
 
 
-def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str, progress: Progress = silent) -> list[Parsed]:
+def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question: str, language: str = "en", progress: Progress = silent) -> list[Parsed]:
     """Parse files in order, over all cores (the build's forked workers) when there are enough to pay for forking."""
     if not files:
         return []  # a warm build: not even a converter to make
     if len(files) < MIN_POOL_FILES:
-        return _parse_chunk(files, timezone, default_question)
+        return _parse_chunk(files, timezone, default_question, language)
     workers = min(usable_cpus(), len(files))
     # Contiguous chunks, a few per worker: each chunk builds one Markdown converter (about a
     # millisecond), and finished chunks move the progress bar. The workers inherit the files.
@@ -287,9 +295,9 @@ def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question:
     results: Generator[tuple[int, list[Parsed]], None, None]
     if workers < 2 or not can_fork():
         # One core, or threads that a fork could catch holding a lock (the dev server): chunk by chunk here, the bar moving as well.
-        results = ((index, _parse_chunk(chunk, timezone, default_question)) for index, chunk in enumerate(chunks))
+        results = ((index, _parse_chunk(chunk, timezone, default_question, language)) for index, chunk in enumerate(chunks))
     else:
-        results = fan_out(len(chunks), lambda index: _parse_chunk(chunks[index], timezone, default_question), workers)
+        results = fan_out(len(chunks), lambda index: _parse_chunk(chunks[index], timezone, default_question, language), workers)
     with closing(results):  # on an error or Ctrl-C, fan_out stops the workers at once
         for index, chunk in progress(f"Parsing {len(files)} files", Counted(results, len(chunks)), size=len(files)):
             parsed[index] = chunk
@@ -298,7 +306,7 @@ def _parse_many(files: list[tuple[str, bytes]], timezone: str, default_question:
 
 def _parse_cached(config: SiteConfig, files: list[tuple[str, bytes]], progress: Progress = silent) -> tuple[list[Parsed], CacheStats]:
     """Parse files through the site's parse cache: only bytes never seen before are converted."""
-    settings = (config.timezone, config.polls.question)
+    settings = (config.timezone, config.polls.question, config.language)
     fingerprint = parser_fingerprint(settings)
     keys = [entry_key(fingerprint, source, raw) for source, raw in files]
     cache = ParseCache(config.root)
@@ -420,7 +428,7 @@ class SourceReader:
     def __init__(self) -> None:
         self._seen: dict[str, _Seen] = {}
         self._folders: dict[str, tuple[int, int, int]] = {}
-        self._settings: tuple[str, str] | None = None
+        self._settings: tuple[str, str, str] | None = None
 
     def read(self, config: SiteConfig, changed: frozenset[str] = frozenset()) -> Sources:
         """Read like `read_sources`; a file is read again when the watcher reported it (`changed`, site-relative) or its stat differs.
@@ -430,7 +438,7 @@ class SourceReader:
         """
         if not config.lessons_dir.is_dir():
             return _missing_folder()
-        settings = (config.timezone, config.polls.question)
+        settings = (config.timezone, config.polls.question, config.language)
         if settings != self._settings:
             self._seen, self._folders, self._settings = {}, {}, settings  # the same bytes parse differently now
         # Stat the folders before listing them: a change made during the listing shows in the next read.

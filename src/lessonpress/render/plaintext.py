@@ -9,6 +9,9 @@ from html.parser import HTMLParser
 
 WIDTH = 78
 _BREAK = "\x00"  # stands for <br> until a block is written out
+# Spaces that HTML collapses. Not str.split()'s: a no-break space (French « … », `&nbsp;`) is a character the HTML
+# part shows, and the plain text keeps it.
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _UNDERLINES = {"h1": "=", "h2": "-"}
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _BLOCKS = ("p", "div", "section", "aside", "header", "footer", "dl", "dt", "dd", "figure", "figcaption", *_HEADINGS)
@@ -29,6 +32,11 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE)
 # Within the attributes of a start tag: a name and its value, quotes included ("" when it has none).
 _ATTRIBUTE = re.compile(r"""([a-zA-Z_:][-.a-zA-Z0-9_:]*)(?:[\t\n\r\f ]*=[\t\n\r\f ]*("[^"]*"|'[^']*'))?""")
+
+
+def _collapse(text: str) -> str:
+    """Join runs of spaces into one and trim the ends, as a browser shows text."""
+    return _SPACES.sub(" ", text).strip(" ")
 
 
 class _TextWriter(HTMLParser):
@@ -66,7 +74,7 @@ class _TextWriter(HTMLParser):
         """Write the collected inline text as one block."""
         raw = "".join(self.inline)
         self.inline = []
-        pieces = [" ".join(piece.split()) for piece in raw.split(_BREAK)]
+        pieces = [_collapse(piece) for piece in raw.split(_BREAK)]
         if not any(pieces):
             return
         # Items of a list sit together; every other block is set off.
@@ -138,7 +146,7 @@ class _TextWriter(HTMLParser):
         elif tag == "a" and self.hrefs:
             self._close_link()
         elif tag in ("td", "th"):
-            self.cells.append(" ".join("".join(self.inline).replace(_BREAK, " ").split()))
+            self.cells.append(_collapse("".join(self.inline).replace(_BREAK, " ")))
             self.inline = []
         elif tag == "tr":
             first, _ = self._prefix()
@@ -164,7 +172,7 @@ class _TextWriter(HTMLParser):
 
     def _close_link(self) -> None:
         href, start = self.hrefs.pop()
-        label = " ".join("".join(self.inline[start:]).split())
+        label = _collapse("".join(self.inline[start:]))
         shown = href.removeprefix("mailto:")
         # A link whose text already is its address needs no second copy; in-page anchors lead nowhere in mail.
         if href and not href.startswith("#") and label not in (href, shown):
@@ -203,7 +211,7 @@ def html_to_text(html: str) -> str:
 @functools.cache
 def _filling(room: int) -> re.Pattern[str]:
     """Match the most words, single-spaced, that fit in `room` characters, else one longer word; and the space after."""
-    return re.compile(rf"(.{{1,{room}}}|\S+)(?: |$)")
+    return re.compile(rf"(.{{1,{room}}}|[^ ]+)(?: |$)")
 
 
 def _wrap_line(line: str, width: int) -> list[str]:
@@ -212,7 +220,7 @@ def _wrap_line(line: str, width: int) -> list[str]:
     first = prefix_match.group(0)
     rest = prefix_match.group(1) + " " * (len(first) - len(prefix_match.group(1)))
     # Greedy filling, done by the regex engine: a line takes words while they fit, and at least one.
-    lines = _filling(max(width - len(first), 1)).findall(" ".join(line[len(first):].split())) or [""]
+    lines = _filling(max(width - len(first), 1)).findall(_collapse(line[len(first):])) or [""]
     return [first + lines[0], *(rest + words for words in lines[1:])]
 
 

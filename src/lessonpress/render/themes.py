@@ -23,6 +23,7 @@ from jinja2 import (
 
 from ..content.config import CONFIG_NAME, SiteConfig
 from ..content.lesson import Lesson
+from ..content.typography import quote, quote_style
 from ..errors import SourceError, source_error
 from ..site.model import Issue, slugify
 from ..sitefiles import plain_files, read_file
@@ -142,6 +143,9 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: Body
     env.filters["absolute"] = config.absolute
     env.filters["tag_slug"] = slugify
     env.filters["groupby_year"] = issues_by_year
+    # Wrap reader text in the site language's quotes, never twice: `Read {{ title|quoted }}`.
+    style = quote_style(config.language)
+    env.filters["quoted"] = lambda text: quote(str(text), style)
     env.globals.update(
         config=config,
         feed_formats=FEED_FORMATS,

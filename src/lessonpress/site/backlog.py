@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import yaml
 
 from ..content.config import SiteConfig
 from ..content.lesson import SLUG_PATTERN
+from ..content.typography import quote_style, typeset
 from ..errors import BuildFailed, SourceError
 from ..sitefiles import read_file, read_problem
 from ..untrusted import clean_text, one_line
@@ -137,14 +138,18 @@ def read_backlog(config: SiteConfig) -> tuple[Backlog, list[SourceError]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as problem:
         return Backlog((), True), [_error(raw[: problem.start].count(b"\n") + 1, "is not valid UTF-8: save the file as UTF-8")]
-    return parse_backlog(text)
+    backlog, errors = parse_backlog(text)
+    # Titles become poll options and headings: set like the lessons' text, in the site's language.
+    style = quote_style(config.language)
+    topics = tuple(replace(topic, title=typeset(topic.title, style), description=typeset(topic.description, style)) for topic in backlog.topics)
+    return replace(backlog, topics=topics), errors
 
 
 class BacklogReader:
     """Read `data/topics.yml` again and again in one process (the dev server): parse it only when it changed."""
 
     def __init__(self) -> None:
-        self._kept: tuple[Path, tuple[int, int, int], tuple[Backlog, list[SourceError]]] | None = None
+        self._kept: tuple[Path, tuple[int, int, int, str], tuple[Backlog, list[SourceError]]] | None = None
 
     def read(self, config: SiteConfig, changed: frozenset[str] = frozenset()) -> tuple[Backlog, list[SourceError]]:
         """Read like `read_backlog`; parse again when the watcher reported the file (`changed`, site-relative) or its stat differs."""
@@ -154,7 +159,7 @@ class BacklogReader:
         except FileNotFoundError:
             self._kept = None
             return read_backlog(config)
-        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns, config.language)
         # The watcher catches a same-size save within one timestamp tick, which the stat cannot.
         if self._kept is None or self._kept[:2] != (path, key) or BACKLOG_FILE in changed:
             self._kept = (path, key, read_backlog(config))

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from ..content.config import Author, SiteConfig
 from ..content.lesson import POLL_MARKER, Lesson, SeriesInfo
+from ..content.typography import ENGLISH, QuoteStyle, quote
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class PollResults:
     ballots: int  # vote mails read, before keeping only each reader's latest
     first_vote: str  # ISO 8601, "" when no vote carried a date
     last_vote: str
+    style: QuoteStyle = ENGLISH  # the site language's quotes, for the headline
 
     @property
     def ranked(self) -> tuple[OptionResult, ...]:
@@ -53,7 +55,7 @@ class PollResults:
         top = [option for option in self.options if option.votes and option.votes == self.ranked[0].votes]
         if not top:
             return "You voted"
-        quoted = [f"“{option.text}”" for option in top]
+        quoted = [quote(option.text, self.style) for option in top]
         names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
         return f"You voted: {names} {'tied for first place' if len(top) > 1 else 'came first'}"
 
