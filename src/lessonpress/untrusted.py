@@ -29,9 +29,14 @@ def clean_text(text: str) -> str:
     return _UNSAFE.sub(_replacement, text)
 
 
+# Whitespace a one-line field joins into one space: all but the no-break spaces, which typography put
+# where a line must not break (French « … » and ? ! ; :) and which a subject shows as they are.
+_BREAKABLE = re.compile(r"[^\S\u00a0\u2007\u202f]+")
+
+
 def one_line(text: str) -> str:
-    """Return reader text as a one-line field holds it: cleaned, every run of whitespace one space."""
-    return " ".join(clean_text(text).split())
+    """Return reader text as a one-line field holds it: cleaned, every run of breakable whitespace one space."""
+    return _BREAKABLE.sub(" ", clean_text(text)).strip()
 
 
 def xml_text(text: str) -> str:

@@ -1,0 +1,214 @@
+"""Front-matter text is typeset like the body, in the site's language, and reads the same in every output.
+
+A golden test: one small site, built in English, German and French, and the reviewed strings a reader sees
+in the page, the feed (feedparser), the subject (MIME-parsed) and both parts of the email.
+"""
+
+from __future__ import annotations
+
+import email
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+
+import feedparser
+import lxml.html
+import pytest
+
+from lessonpress.build import BuildResult, build
+from lessonpress.site.model import BuildOptions
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+N = "\u202f"  # narrow no-break space
+
+CONFIG = """\
+[site]
+title = "Anna's Letters"
+url = "https://example.org/"
+language = "{language}"
+reply_prompt = "What's your \\"one\\" habit?"
+
+[author]
+name = "Anna"
+email = "anna@example.org"
+
+[polls]
+address = "polls@example.org"
+"""
+SERIES = """\
+---
+title: 'The "Habit" Course'
+description: "Small steps -- every week..."
+---
+"""
+FIRST = """\
+---
+title: '"Why" they stay -- and leave...'
+date: 2026-01-05
+summary: "It's the 'small' things."
+---
+"Why" they stay -- and leave...
+
+It's the 'small' things.
+"""
+SECOND = """\
+---
+title: '"Second steps"'
+date: 2026-01-12
+preheader: 'Keep a \\"straight\\" quote.'
+poll:
+  question: 'Which "next" lesson?'
+  options: ['"Quick wins" first', 'Calls or mail?']
+---
+Hello.
+
+<!-- poll -->
+"""
+
+# Reviewed by hand: what a reader of each language sees.
+EXPECTED = {
+    "en": {
+        "site": "Anna’s Letters",
+        "series": "The “Habit” Course",
+        "description": "Small steps – every week…",
+        "title": "“Why” they stay – and leave…",
+        "summary": "It’s the ‘small’ things.",
+        "second": "“Second steps”",
+        "question": "Which “next” lesson?",
+        "options": ("“Quick wins” first", "Calls or mail?"),
+        "votes": ("Vote for “‘Quick wins’ first”", "Vote for “Calls or mail?”"),
+        "prompt": "What’s your “one” habit?",
+        "footer": ("Read “‘Why’ they stay – and leave…” in your browser", "Read “Second steps” in your browser"),
+    },
+    "de": {
+        "site": "Anna’s Letters",
+        "series": "The „Habit“ Course",
+        "description": "Small steps – every week…",
+        "title": "„Why“ they stay – and leave…",
+        "summary": "It’s the ‚small‘ things.",
+        "second": "„Second steps“",
+        "question": "Which „next“ lesson?",
+        "options": ("„Quick wins“ first", "Calls or mail?"),
+        "votes": ("Vote for „‚Quick wins‘ first“", "Vote for „Calls or mail?“"),
+        "prompt": "What’s your „one“ habit?",
+        "footer": ("Read „‚Why‘ they stay – and leave…“ in your browser", "Read „Second steps“ in your browser"),
+    },
+    "fr": {
+        "site": "Anna’s Letters",
+        "series": f"The «{N}Habit{N}» Course",
+        "description": "Small steps – every week…",
+        "title": f"«{N}Why{N}» they stay – and leave…",
+        "summary": "It’s the “small” things.",
+        "second": f"«{N}Second steps{N}»",
+        "question": f"Which «{N}next{N}» lesson{N}?",
+        "options": (f"«{N}Quick wins{N}» first", f"Calls or mail{N}?"),
+        "votes": (f"Vote for «{N}“Quick wins” first{N}»", f"Vote for «{N}Calls or mail{N}?{N}»"),
+        "prompt": f"What’s your «{N}one{N}» habit{N}?",
+        "footer": (f"Read «{N}“Why” they stay – and leave…{N}» in your browser", f"Read «{N}Second steps{N}» in your browser"),
+    },
+}
+
+
+def make_site(root: Path, language: str) -> Path:
+    (root / "lessons" / "habits").mkdir(parents=True)
+    (root / "lessonpress.toml").write_text(CONFIG.format(language=language), encoding="utf-8")
+    (root / "lessons" / "habits" / "_index.md").write_text(SERIES, encoding="utf-8")
+    (root / "lessons" / "habits" / "01-why.md").write_text(FIRST, encoding="utf-8")
+    (root / "lessons" / "habits" / "02-second.md").write_text(SECOND, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module", params=sorted(EXPECTED))
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], BuildResult]:
+    language = request.param
+    root = make_site(tmp_path_factory.mktemp(language), language)
+    return EXPECTED[language], build(root, BuildOptions(now=NOW), output=root / "output")
+
+
+def html_text(data: bytes | str, selector: str = "body") -> list[str]:
+    """The text of each element matching a CSS-ish selector (tag or .class), whitespace as the browser collapses it."""
+    root = lxml.html.fromstring(data)
+    found = root.find_class(selector[1:]) if selector.startswith(".") else root.iter(selector)
+    return [" ".join(element.text_content().split(" ")).replace("\n", " ").strip() for element in found]
+
+
+def message(result: BuildResult, slug: str) -> tuple[str, str, str]:
+    """The subject, the plain text and the HTML of one lesson's .eml, MIME-parsed."""
+    parsed = email.message_from_bytes(result.files[f"email/habits/{slug}.eml"], policy=default)
+    assert isinstance(parsed, EmailMessage)
+    plain, html = parsed.get_payload()
+    return str(parsed["Subject"]), plain.get_content(), html.get_content()
+
+
+def test_pages_show_typeset_front_matter(built: tuple[dict, BuildResult]) -> None:
+    expected, result = built
+    page = result.files["habits/why/index.html"]
+    assert html_text(page, "h1") == [expected["title"]]
+    # The body set from the same words agrees with the front matter.
+    body = html_text(page, ".lesson-body") or html_text(page, "article")
+    assert expected["title"] in body[0] and expected["summary"] in body[0]
+    home = result.files["index.html"].decode()
+    assert expected["summary"] in home and expected["site"] in home and expected["series"] in home and expected["description"] in home
+    second = result.files["habits/second/index.html"]
+    assert html_text(second, "h1") == [expected["second"]]
+    poll = " ".join(html_text(second, ".poll"))
+    assert expected["question"] in poll and all(vote in poll for vote in expected["votes"])
+    assert f"P.S. {expected['prompt']}" in " ".join(html_text(second, ".reply-prompt"))
+
+
+def test_feed_entries_are_typeset(built: tuple[dict, BuildResult]) -> None:
+    expected, result = built
+    for path in ("feed.xml", "atom.xml", "habits/feed.xml"):
+        feed = feedparser.parse(result.files[path])
+        titles = {entry.title: entry for entry in feed.entries}
+        assert set(titles) == {expected["title"], expected["second"]}, path
+        assert titles[expected["title"]].summary == expected["summary"]
+    assert feedparser.parse(result.files["feed.xml"]).feed.title == expected["site"]
+    assert feedparser.parse(result.files["habits/feed.xml"]).feed.title.startswith(expected["series"])
+
+
+def test_email_subject_and_both_parts_carry_the_same_characters(built: tuple[dict, BuildResult]) -> None:
+    expected, result = built
+    subject, plain, html = message(result, "why")
+    assert subject == expected["title"]
+    assert html_text(html, "h1") == [expected["title"]]
+    assert expected["title"] in plain.splitlines()
+    subject, plain, html = message(result, "second")
+    assert subject == expected["second"]
+    html_words = " ".join(html_text(html))
+    # Last time: the title and summary, with the same em dash in both parts.
+    recap = f"Last time: {expected['title']} — {expected['summary']}"
+    assert recap in html_words and recap in plain
+    for text in (expected["question"], expected["prompt"], expected["site"]):
+        assert text in html_words and text in plain, text
+    # The HTML's buttons quote each option (its own quotes nested inside); the text part lists them as they are.
+    assert all(vote in html_words for vote in expected["votes"])
+    assert all(f"{number}. {option}" in plain for number, option in enumerate(expected["options"], start=1))
+    assert "Keep a \"straight\" quote." in html  # a backslash keeps a quote straight, as in the body
+    assert "–" not in plain.replace(expected["title"], "").replace(expected["description"], "")  # no en dash where the HTML has an em dash
+
+
+def test_nothing_is_quoted_twice(built: tuple[dict, BuildResult]) -> None:
+    expected, result = built
+    for slug, footer in zip(("why", "second"), expected["footer"]):
+        _, _, html = message(result, slug)
+        assert footer in " ".join(html_text(html))
+    # Pages and email parts (a feed's content:encoded escapes HTML into XML once more, rightly).
+    for path, output in result.files.items():
+        if path.endswith((".html", ".txt")):
+            for double in ("““", "””", "„„", "‚‚", "««", "»»", "&amp;ldquo;", "&amp;#"):
+                assert double.encode() not in output, (path, double)
+
+
+def test_typeset_text_is_escaped_once(tmp_path: Path) -> None:
+    root = make_site(tmp_path, "en")
+    lesson = root / "lessons" / "habits" / "01-why.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("title: '\"Why\"", "title: '\"Why\" & <b>co</b>"), encoding="utf-8")
+    result = build(root, BuildOptions(now=NOW), output=root / "output")
+    page = result.files["habits/why/index.html"].decode()
+    assert "<h1>“Why” &amp; &lt;b&gt;co&lt;/b&gt; they stay – and leave…</h1>" in page
+    subject, plain, html = message(result, "why")
+    assert subject == "“Why” & <b>co</b> they stay – and leave…"
+    assert "“Why” & <b>co</b> they stay – and leave…" in plain
+    assert "Read “‘Why’ &amp; &lt;b&gt;co&lt;/b&gt; they stay – and leave…” in your browser" in html
