@@ -7,10 +7,12 @@ in the page, the feed (feedparser), the subject (MIME-parsed) and both parts of 
 from __future__ import annotations
 
 import email
+import json
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import feedparser
 import lxml.html
@@ -18,6 +20,7 @@ import pytest
 
 from lessonpress.build import BuildResult, build
 from lessonpress.site.model import BuildOptions
+from test_tally import at, mailto_links, message_from_link, raw_message, run, write_mbox
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 N = "\u202f"  # narrow no-break space
@@ -212,3 +215,28 @@ def test_typeset_text_is_escaped_once(tmp_path: Path) -> None:
     assert subject == "“Why” & <b>co</b> they stay – and leave…"
     assert "“Why” & <b>co</b> they stay – and leave…" in plain
     assert "Read “‘Why’ &amp; &lt;b&gt;co&lt;/b&gt; they stay – and leave…” in your browser" in html
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_tally_counts_votes_typeset_and_cast_before_typesetting(tmp_path: Path, language: str) -> None:
+    """Vote subjects carry the option's text: the new links' (typeset, French spaces) and old mails' (straight quotes) count alike."""
+    root = make_site(tmp_path / "site", language)
+    result = build(root, BuildOptions(now=NOW), output=root / "output")
+    _, plain, html = message(result, "second")
+    links = mailto_links(plain)
+    assert links == mailto_links(html) and len(links) == 3
+    one, two, _write_in = links
+    assert unquote(urlsplit(one).query).endswith(f"#1 {EXPECTED[language]['options'][0]}")  # the reader's subject shows the typeset option
+    mails = [
+        message_from_link(one, "ann@example.com", at(1)),
+        message_from_link(two, "bob@example.com", at(2), prefix="Re: "),
+        # Cast from links made before options were typeset: straight quotes, plain spaces.
+        raw_message("cat@example.com", 'Vote: habits-second #1 "Quick wins" first', at(3), b"x\r\n"),
+        raw_message("dan@example.com", "Vote: habits-second #2 Calls or mail?", at(4), b"x\r\n"),
+        raw_message("eve@example.com", "Vote: habits-second #1 “Quick wins” first", at(5), b"x\r\n", "Content-Type: text/plain; charset=utf-8\r\n"),
+    ]
+    code, output = run(root, "polls", "tally", str(write_mbox(tmp_path / "votes.mbox", mails)))
+    assert code == 0, output
+    data = json.loads((root / "data" / "polls" / "habits-second.json").read_text(encoding="utf-8"))
+    assert {option["choice"]: option["votes"] for option in data["options"]} == {1: 3, 2: 2}
+    assert [option["text"] for option in data["options"]] == list(EXPECTED[language]["options"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from markdown import Markdown
 
 from lessonpress.content.frontmatter import decode_source, split_front_matter
 from lessonpress.content.markdown import LessonExtension, convert, make_markdown
+from lessonpress.content.typography import quote, quote_style, typeset
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
 from generator import generate, write_lessonpress
@@ -84,3 +86,79 @@ def test_generated_lessons_are_converted_as_with_smarty(tmp_path: Path, smarty: 
 def test_typographic_rules(markdown: str, html: str, smarty: Markdown, ours: Markdown) -> None:
     assert convert(ours, markdown) == html
     assert convert(smarty, markdown) == html
+
+
+# Front-matter text: the same rules, as characters, in the site language's quotes.
+AGREEING = [
+    'She said "keep it".',
+    "It's the customer's call in the '90s.",
+    'He said, "\'Quoted\' words."',
+    "Days 1--7, not 8---30.",
+    "A pause... then more.",
+    '"Why?" -- she asked...',
+    "Pourquoi ? Parce que ! Voilà : «oui» ; non.",
+]
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es"])
+@pytest.mark.parametrize("text", AGREEING)
+def test_front_matter_and_body_are_typeset_alike(text: str, language: str) -> None:
+    style = quote_style(language)
+    body = convert(make_markdown(style), text)
+    assert body.startswith("<p>") and body.endswith("</p>")
+    assert typeset(text, style) == unescape(body[3:-4])
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("en", '"Emotionally..." -- why they stay', "“Emotionally…” – why they stay"),
+        ("de", "\"Gut\" geht's, 'sagt' er", "„Gut“ geht’s, ‚sagt‘ er"),
+        ("de-AT", '"Servus"', "„Servus“"),
+        ("fr", 'Il dit "bonjour" ! Et toi?', "Il dit «\u202fbonjour\u202f»\u202f! Et toi\u202f?"),
+        ("fr", "À 10:30, voir https://example.org: Q: ok", "À 10:30, voir https://example.org: Q: ok"),
+        ("es", "Dijo \"hola\" y 'adiós'", "Dijo «hola» y “adiós”"),
+        ("xx", '"Unknown" falls back', "“Unknown” falls back"),
+        ("en", 'Keep \\"straight\\" and \\\'single\\\'', "Keep \"straight\" and 'single'"),
+    ],
+)
+def test_typeset_in_each_language(language: str, text: str, expected: str) -> None:
+    assert typeset(text, quote_style(language)) == expected
+
+
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es"])
+def test_typesetting_twice_changes_nothing(language: str) -> None:
+    style = quote_style(language)
+    for text in AGREEING:
+        once = typeset(text, style)
+        assert typeset(once, style) == once
+
+
+def test_plain_text_is_left_alone_cheaply() -> None:
+    title = "Why customers leave"
+    assert typeset(title) is title
+    assert typeset(title, quote_style("fr")) is title
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("en", "Second steps", "“Second steps”"),
+        ("en", "“Second steps”", "“Second steps”"),  # quoted whole already: not quoted twice
+        ("en", "“Why” they stay", "“‘Why’ they stay”"),  # quotes inside become the inner ones
+        ("en", "“A” and “B”", "“‘A’ and ‘B’”"),
+        ("de", "„Warum“ sie bleiben", "„‚Warum‘ sie bleiben“"),
+        ("de", "„Warum“", "„Warum“"),
+        ("fr", "«\u202fPourquoi\u202f» ils restent", "«\u202f“Pourquoi” ils restent\u202f»"),
+        ("es", "«Por qué»", "«Por qué»"),
+    ],
+)
+def test_quote_never_quotes_twice(language: str, text: str, expected: str) -> None:
+    assert quote(text, quote_style(language)) == expected
+
+
+def test_english_body_keeps_smartys_entities_other_languages_theirs() -> None:
+    assert convert(make_markdown(quote_style("de")), "\"Gut\" -- 'ja'...") == "<p>&bdquo;Gut&ldquo; &ndash; &sbquo;ja&lsquo;&hellip;</p>"
+    assert convert(make_markdown(quote_style("fr")), 'Il dit "oui" ?') == "<p>Il dit &laquo;&#8239;oui&#8239;&raquo;\u202f?</p>"
+    # A reflection question keeps its label in French too (no space is added before a colon).
+    assert 'class="question"' in convert(make_markdown(quote_style("fr")), "Q: Pourquoi ?")

@@ -352,10 +352,11 @@ TYPESET_SITE_KEYS = ("title", "description", "greeting", "reply_prompt", "copyri
 def typeset_settings(config: SiteConfig) -> SiteConfig:
     """Return the config with its reader-facing text typeset in the site language's style, once, at load."""
     style = quote_style(config.language)
+    site: dict[str, Any] = {key: typeset(getattr(config, key), style) for key in TYPESET_SITE_KEYS}
     return replace(
         config,
         polls=replace(config.polls, question=typeset(config.polls.question, style)),
         author=replace(config.author, bio=typeset(config.author.bio, style)),
         email=replace(config.email, subject_prefix=typeset(config.email.subject_prefix, style)),
-        **{key: typeset(getattr(config, key), style) for key in TYPESET_SITE_KEYS},
+        **site,
     )

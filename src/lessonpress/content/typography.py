@@ -119,7 +119,8 @@ _DASHES = {MDASH: "—", NDASH: "–", HELLIP: "…"}
 # French: a space ahead of ; : ! ? » becomes a narrow no-break space, one is added between a word and ; ! ? (not
 # a colon: `Q:`, `10:30`, `https:`), and so do the spaces inside typed guillemets. Only ASCII and no-break spaces
 # are replaced, so a second pass changes nothing.
-_FRENCH_BEFORE = re.compile(r"[ \t\u00a0]+(?=[;:!?»])|(?<=\w)(?=[;!?](?:\s|$))|(?<=\w)(?=»)")
+# (A closing quote after the mark may be a stash placeholder, \x02…, in the body.)
+_FRENCH_BEFORE = re.compile(r"[ \t\u00a0]+(?=[;:!?»])|(?<=\w)(?=[;!?](?:[\s\x02»”)]|$))|(?<=\w)(?=»)")
 _FRENCH_AFTER = re.compile(r"(?<=«)(?!\u202f)[ \t\u00a0]*")
 _FRENCH_TRIGGER = re.compile(r"[;:!?«»]")
 
