@@ -205,7 +205,7 @@ def test_you_asked_for_this_in_all_four_outputs(voted: Path) -> None:
     assert "<strong>You asked for this:</strong> 2 readers voted for it" in feed.replace("&lt;", "<").replace("&gt;", ">")
     email = lxml.html.fromstring(files["email/course/pricing.html"])
     assert text(only(email, "p.asked-for")).startswith(line)
-    assert "You asked for this: 2 readers voted for it – “Raising prices without losing customers”." in " ".join(files["email/course/pricing.txt"].decode().split())  # the text part wraps at 78
+    assert "You asked for this: 2 readers voted for it — “Raising prices without losing customers”." in " ".join(files["email/course/pricing.txt"].decode().split())  # the text part wraps at 78
     assert not [path for path, data in files.items() if b"You asked for this" in data and "pricing" not in path and path.endswith(".html") and path != "feed.xml"]
 
 
