@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import default
@@ -19,6 +20,10 @@ import lxml.html
 import pytest
 
 from lessonpress.build import BuildResult, build
+from lessonpress.content.lesson import Poll
+from lessonpress.content.typography import QUOTE_STYLES, quote_style, typeset
+from lessonpress.mail.tally import subject_key
+from lessonpress.render.mailto import vote_subject
 from lessonpress.site.model import BuildOptions
 from test_tally import at, mailto_links, message_from_link, raw_message, run, write_mbox
 
@@ -240,3 +245,11 @@ def test_tally_counts_votes_typeset_and_cast_before_typesetting(tmp_path: Path, 
     data = json.loads((root / "data" / "polls" / "habits-second.json").read_text(encoding="utf-8"))
     assert {option["choice"]: option["votes"] for option in data["options"]} == {1: 3, 2: 2}
     assert [option["text"] for option in data["options"]] == list(EXPECTED[language]["options"])
+
+
+@pytest.mark.parametrize("language", sorted(QUOTE_STYLES))
+def test_vote_subject_keys_do_not_depend_on_typesetting(language: str) -> None:
+    raw = Poll(id="habits-second", question="Which?", options=('"Quick wins" first', "Calls -- or mail?", "'90s tactics..."))
+    typeset_poll = replace(raw, options=tuple(typeset(option, quote_style(language)) for option in raw.options))
+    for choice in (1, 2, 3):
+        assert subject_key(vote_subject(typeset_poll, choice)) == subject_key(vote_subject(raw, choice).replace("--", "-"))

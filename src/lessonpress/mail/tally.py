@@ -26,7 +26,9 @@ _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 # Separators clients put where the link had a space: no-break and other Unicode spaces,
 # Q-encoding's "_" and form-encoding's "+" left undecoded.
 _SPACES = re.compile(r"[\s_+\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+# Every quote and dash the typography sets (in each language) back to the straight form an author types, so a
+# subject with a typeset option and one written before options were typeset give the same key.
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "–": "-", "—": "-"})
 _WORD = re.compile(r"\S+")
 _NUMBER = re.compile(r"[0-9]+")
 WRITE_IN_LIMIT = 280
