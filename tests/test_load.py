@@ -70,7 +70,7 @@ def test_an_edited_parser_module_misses_the_parse_cache(tmp_path: Path) -> None:
     # Edit the typography pass of the copy: curly opening quotes become guillemets.
     typography = installed / "lessonpress" / "content" / "typography.py"
     source = typography.read_text(encoding="utf-8")
-    english = 'ENGLISH = QuoteStyle("en", ("“",'
+    english = 'ENGLISH = QuoteStyle(("“",'
     assert english in source
     typography.write_text(source.replace(english, english.replace("“", "«")), encoding="utf-8")
     after = build()

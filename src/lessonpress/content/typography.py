@@ -44,25 +44,25 @@ APOSTROPHE = "’"
 class QuoteStyle(NamedTuple):
     """How a language sets quotes (each mark with the space it carries) and whether ; : ! ? take a space before them."""
 
-    language: str
     double: tuple[str, str]
     single: tuple[str, str]  # also the quotes inside a quotation
     spaced_punctuation: bool = False
 
 
-ENGLISH = QuoteStyle("en", ("“", "”"), ("‘", "’"))
+ENGLISH = QuoteStyle(("“", "”"), ("‘", "’"))
 # French inner quotes are English doubles, as the Imprimerie nationale sets them; Spanish nests «…» “…” as the RAE does.
 QUOTE_STYLES = {
     "en": ENGLISH,
-    "de": QuoteStyle("de", ("„", "“"), ("‚", "‘")),
-    "fr": QuoteStyle("fr", ("«" + NNBSP, NNBSP + "»"), ("“", "”"), spaced_punctuation=True),
-    "es": QuoteStyle("es", ("«", "»"), ("“", "”")),
+    "de": QuoteStyle(("„", "“"), ("‚", "‘")),
+    "fr": QuoteStyle(("«" + NNBSP, NNBSP + "»"), ("“", "”"), spaced_punctuation=True),
+    "es": QuoteStyle(("«", "»"), ("“", "”")),
 }
 
 
 def quote_style(language: str) -> QuoteStyle:
     """Return the quote style of a language tag (`de`, `fr-CA`, `en_GB`); English for a language without its own."""
     return QUOTE_STYLES.get(re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0], ENGLISH)
+
 
 # ASCII punctuation except "&", as in SmartyPants.
 _PUNCTUATION = r"""[!"#$%'()*+,\-./:;<=>?@\[\\\]^_`{|}~]"""
