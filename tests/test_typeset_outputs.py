@@ -222,7 +222,7 @@ def test_typeset_text_is_escaped_once(tmp_path: Path) -> None:
     assert "Read “‘Why’ &amp; &lt;b&gt;co&lt;/b&gt; they stay – and leave…” in your browser" in html
 
 
-@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("language", ["en", "de", "fr"])
 def test_tally_counts_votes_typeset_and_cast_before_typesetting(tmp_path: Path, language: str) -> None:
     """Vote subjects carry the option's text: the new links' (typeset, French spaces) and old mails' (straight quotes) count alike."""
     root = make_site(tmp_path / "site", language)
@@ -245,6 +245,11 @@ def test_tally_counts_votes_typeset_and_cast_before_typesetting(tmp_path: Path, 
     data = json.loads((root / "data" / "polls" / "habits-second.json").read_text(encoding="utf-8"))
     assert {option["choice"]: option["votes"] for option in data["options"]} == {1: 3, 2: 2}
     assert [option["text"] for option in data["options"]] == list(EXPECTED[language]["options"])
+    # The results, shown in a lesson, name the winner in the language's quotes, its own quotes nested.
+    lesson = root / "lessons" / "habits" / "01-why.md"
+    lesson.write_text(lesson.read_text(encoding="utf-8").replace("---\n", "---\npoll_results: habits-second\n", 1), encoding="utf-8")
+    page = build(root, BuildOptions(now=NOW), output=root / "output").files["habits/why/index.html"]
+    assert f"You voted: {EXPECTED[language]['votes'][0].removeprefix('Vote for ')} came first" in " ".join(html_text(page, "h2"))
 
 
 @pytest.mark.parametrize("language", sorted(QUOTE_STYLES))
