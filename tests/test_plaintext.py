@@ -119,3 +119,12 @@ def test_wrapping_fills_lines_greedily() -> None:
         for first, rest in (("", ""), ("> ", "> "), ("1. ", "   "), ("> - ", ">   "), ("> " * 40, "> " * 40)):
             lines = greedy_wrap(words, max(WIDTH - len(first), 1))
             assert wrap_text(first + " ".join(words)).splitlines() == [first + lines[0], *(rest + line for line in lines[1:])]
+
+
+def test_no_break_spaces_and_dashes_stay_as_the_html_has_them() -> None:
+    html = "<p>Il dit &laquo;&#8239;oui&#8239;&raquo;&#8239;! Deux&nbsp;mots &mdash; et&hellip;</p>"
+    assert html_to_text(html) == "Il dit «\u202foui\u202f»\u202f! Deux\u00a0mots — et…"
+    # A line is broken at a space, never at a no-break space.
+    long = " ".join(["mot"] * 30) + " «\u202fpourquoi\u202f»\u202f?"
+    lines = wrap_text(long, 40).splitlines()
+    assert lines[-1].endswith("«\u202fpourquoi\u202f»\u202f?") and all(len(line) <= 40 for line in lines)

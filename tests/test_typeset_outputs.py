@@ -258,3 +258,15 @@ def test_vote_subject_keys_do_not_depend_on_typesetting(language: str) -> None:
     typeset_poll = replace(raw, options=tuple(typeset(option, quote_style(language)) for option in raw.options))
     for choice in (1, 2, 3):
         assert subject_key(vote_subject(typeset_poll, choice)) == subject_key(vote_subject(raw, choice).replace("--", "-"))
+
+
+def test_changing_the_language_sets_cached_lessons_again(tmp_path: Path) -> None:
+    """The parse cache keys on the language: lessons parsed in English are not reused for a German site."""
+    root = make_site(tmp_path, "en")
+    english = build(root, BuildOptions(now=NOW), output=root / "output")
+    assert html_text(english.files["habits/why/index.html"], "h1") == [EXPECTED["en"]["title"]]
+    config = root / "lessonpress.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('language = "en"', 'language = "de"'), encoding="utf-8")
+    german = build(root, BuildOptions(now=NOW), output=root / "output")
+    assert html_text(german.files["habits/why/index.html"], "h1") == [EXPECTED["de"]["title"]]
+    assert "&bdquo;Why&ldquo; they stay" in german.files["habits/why/index.html"].decode()  # the body too
