@@ -115,13 +115,21 @@ def basic_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "output"
 
 
+def read_page(output: Path, name: str, base: str = "/letters/") -> lxml.html.HtmlElement:
+    """Parse an output page with its links resolved as a browser at `base` (the basic site's path) resolves them.
+
+    Pages link relatively; asserting where a link leads, not how it is spelt, keeps the tests about what a reader follows.
+    """
+    root = lxml.html.fromstring((output / name).read_bytes())
+    root.make_links_absolute(base + name.rpartition("/")[0] + ("/" if "/" in name else ""), resolve_base_href=False)
+    return root
+
+
 @pytest.fixture(scope="session")
 def page(basic_output: Path) -> Callable[[str], lxml.html.HtmlElement]:
-    """Return a function that parses a page of the shared basic build, e.g. page('retention/')."""
+    """Return a function that parses a page of the shared basic build, e.g. page('retention/'), its links resolved."""
     def parse(site_path: str) -> lxml.html.HtmlElement:
-        target = basic_output / site_path
-        if site_path.endswith("/") or not site_path:
-            target = target / "index.html"
-        return lxml.html.fromstring(target.read_bytes())
+        name = site_path + "index.html" if site_path.endswith("/") or not site_path else site_path
+        return read_page(basic_output, name)
 
     return parse

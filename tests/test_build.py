@@ -10,7 +10,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from conftest import build_into, only, select, text
+from conftest import build_into, only, read_page, select, text
 
 Page = Callable[[str], lxml.html.HtmlElement]
 BASE = "https://example.org/letters/"
@@ -34,6 +34,7 @@ def test_every_page_has_a_clean_url(basic_output: Path) -> None:
         "retention/first-days/index.html",
         "retention/index.html",
         "retention/why-they-leave/index.html",
+        "search/index.html",
         "tags/churn/index.html",
         "tags/customer-success/index.html",
         "tags/habits/index.html",
@@ -44,7 +45,7 @@ def test_every_page_has_a_clean_url(basic_output: Path) -> None:
 
 def test_every_page_links_its_feeds_for_autodiscovery(basic_output: Path) -> None:
     for name in html_files(basic_output):
-        root = lxml.html.fromstring((basic_output / name).read_bytes())
+        root = read_page(basic_output, name)
         alternates = {(link.get("type"), link.get("href")) for link in select(root, 'head link[rel="alternate"]')}
         assert ("application/rss+xml", "/letters/feed.xml") in alternates, name
         assert ("application/atom+xml", "/letters/atom.xml") in alternates, name
@@ -221,7 +222,7 @@ def test_home_page_has_latest_lessons_series_and_subscribe_box(page: Page) -> No
 def test_sitemap_lists_every_published_page_absolutely(basic_output: Path) -> None:
     namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
     locations = [loc.text for loc in ET.parse(basic_output / "sitemap.xml").getroot().iter(f"{namespace}loc")]
-    pages = [name.removesuffix("index.html") for name in html_files(basic_output) if name != "404.html"]
+    pages = [name.removesuffix("index.html") for name in html_files(basic_output) if name not in ("404.html", "search/index.html")]
     assert sorted(locations) == sorted(BASE + name for name in pages)
 
 
@@ -230,7 +231,7 @@ def test_robots_txt_points_at_the_sitemap(basic_output: Path) -> None:
 
 
 def test_not_found_page_and_theme_static_files(basic_output: Path) -> None:
-    assert text(only(lxml.html.fromstring((basic_output / "404.html").read_bytes()), "h1")) == "Page not found"
+    assert text(only(read_page(basic_output, "404.html"), "h1")) == "Page not found"
     builtin = files("lessonpress") / "themes" / "default" / "static" / "style.css"
     assert (basic_output / "static" / "style.css").read_bytes() == builtin.read_bytes()
 
@@ -241,11 +242,11 @@ def test_drafts_and_future_lessons_are_included_on_request(basic: Path) -> None:
     assert sorted(issue.lesson.slug for issue in result.site.issues) == [
         "first-days", "renewals", "small-steps", "the-last-habit", "unfinished", "why-they-leave",
     ]
-    draft = lxml.html.fromstring((output / "good-habits/unfinished/index.html").read_bytes())
+    draft = read_page(output, "good-habits/unfinished/index.html")
     assert text(only(draft, ".kicker")) == "Good Habits · Lesson 2 of 3 · Draft"
-    scheduled = lxml.html.fromstring((output / "retention/renewals/index.html").read_bytes())
+    scheduled = read_page(output, "retention/renewals/index.html")
     assert text(only(scheduled, ".kicker")) == "Keeping Customers · Lesson 3 of 3 · Scheduled"
-    teaser = select(lxml.html.fromstring((output / "retention/first-days/index.html").read_bytes()), ".teaser a")
+    teaser = select(read_page(output, "retention/first-days/index.html"), ".teaser a")
     assert [a.get("href") for a in teaser] == ["/letters/retention/renewals/"]
 
 
@@ -267,7 +268,7 @@ def test_bom_and_crlf_sources_just_work(basic: Path) -> None:
     source = "---\r\ntitle: “Windows” lesson\r\ndate: 2026-02-25\r\n---\r\nQ: Does CRLF work?\r\n\r\n> quoted\r\n"
     (basic / "lessons" / "retention" / "04-windows.md").write_bytes(b"\xef\xbb\xbf" + source.encode("utf-8"))
     build_into(basic)
-    lesson = lxml.html.fromstring((basic / "output/retention/windows/index.html").read_bytes())
+    lesson = read_page(basic, "output/retention/windows/index.html")
     assert text(only(lesson, "h1")) == "“Windows” lesson"
     assert text(only(lesson, "p.question")) == "Q: Does CRLF work?"
     assert text(only(lesson, "blockquote.pull-quote")) == "quoted"

@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 
 import lessonpress.incremental.run
-from conftest import NOW, build_into, only, select, text
+from conftest import NOW, build_into, only, read_page, select, text
 from lessonpress.build import BuildResult, build
 from lessonpress.incremental.manifest import DATABASE
 from lessonpress.site.model import BuildOptions
@@ -60,9 +60,8 @@ def identities(folder: Path) -> dict[str, tuple[int, int]]:
 
 
 def parse(root: Path, site_path: str) -> lxml.html.HtmlElement:
-    """Parse a page of root/output, e.g. 'retention/' or 'index.html'."""
-    target = root / "output" / site_path
-    return lxml.html.fromstring((target / "index.html" if site_path.endswith("/") or not site_path else target).read_bytes())
+    """Parse a page of root/output, e.g. 'retention/' or 'index.html', its links resolved."""
+    return read_page(root / "output", site_path + "index.html" if site_path.endswith("/") or not site_path else site_path)
 
 
 def output_text(root: Path, path: str) -> str:

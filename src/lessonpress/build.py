@@ -22,6 +22,7 @@ from .progress import Progress, silent
 from .render.emails import Mailer, size_warnings
 from .render.feeds import FEED_FORMATS, feed_renderers
 from .render.pages import Renderer, page_renderers
+from .render.search import not_indexed, search_available
 from .render.themes import body_reads, make_environment, theme_errors
 from .site.assemble import LinkResolver
 from .site.backlog import Backlog, read_backlog
@@ -131,11 +132,12 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
     output = (output or own).resolve()
     # 3. Every file the site is made of, as jobs.
     reads = body_reads(env)  # prepare's environment is make_environment's
-    jobs = site_jobs(site, env, Mailer(site, reads=reads))
+    search = search_available()
+    jobs = site_jobs(site, env, Mailer(site, reads=reads), search=search)
     paths = _checked_paths(jobs)
     # 4. Render what changed, and write it.
     ran = run_jobs(
-        root, jobs, paths, output, fingerprint=render_fingerprint(site.config), digests=site_digests(site),
+        root, jobs, output, fingerprint=render_fingerprint(site.config), digests=site_digests(site),
         reads=reads, own=output == own, progress=progress,
     )
     return BuildResult(
@@ -143,10 +145,10 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
         pages=sum(1 for path in paths if path.endswith(".html") and not path.startswith("email/")),
         feeds=sum(1 for path in paths if path.endswith(tuple(kind.file for kind in FEED_FORMATS))),
         emails=sum(1 for path in paths if path.endswith(".eml")),
-        files=OutputFiles(output, paths),
+        files=OutputFiles(output, list(ran.sizes)),  # the search index's files too, named when it was written
         written=ran.written,
         rendered=ran.rendered,
         outputs=len(jobs),
-        warnings=(*warnings, *ran.notices, *size_warnings(site, ran.sizes)),
+        warnings=(*warnings, *ran.notices, *size_warnings(site, ran.sizes), *(() if search else (not_indexed(),))),
         seconds=time.perf_counter() - started,
     )

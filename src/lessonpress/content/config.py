@@ -172,6 +172,7 @@ class SiteConfig:
     copyright: str = setting("")
     postal_address: str = setting("")
     feed_limit: int = setting(20, checks=(_at_least(1),))
+    offline: bool = setting(False)  # links name each folder's index.html, so the site works opened from disk (`build --offline`)
     author: Author = Author()
     email: EmailConfig = EmailConfig()
     polls: PollConfig = PollConfig()

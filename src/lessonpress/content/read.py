@@ -29,7 +29,7 @@ LESSON_FILE = re.compile(r"^(\d+)-(.+)\.md$")
 INDEX_FILE = "_index.md"
 # Top-level names the site itself writes; a series folder may not take them.
 # The site's own folders beside the series (a series folder is a slug: a file name like feed.xml cannot clash).
-RESERVED_SERIES = frozenset({"tags", "archive", "static", "email", "topics"})
+RESERVED_SERIES = frozenset({"tags", "archive", "static", "email", "topics", "search", "pagefind"})
 LESSON_KEYS = (
     "title", "date", "summary", "teaser", "tags", "draft", "slug", "author", "preheader",
     "reply_prompt", "greeting", "poll", "poll_results", "show_write_ins", "covers",

@@ -13,6 +13,7 @@ from jinja2 import Environment
 from ..render.emails import Mailer, email_files, email_paths, merge_tag_recipient
 from ..render.feeds import feed_renderers
 from ..render.pages import page_renderers
+from ..render.search import ENTRY, search_files
 from ..render.themes import static_files
 from ..site.model import Issue, Site
 from ..sitefiles import read_file
@@ -48,14 +49,18 @@ def _copied(path: str, data: bytes) -> dict[str, bytes]:
     return {path: data}
 
 
-def site_jobs(site: Site, env: Environment, mailer: Mailer) -> list[Job]:
-    """The jobs of every page, feed, email, theme static file and copied lesson file."""
+def site_jobs(site: Site, env: Environment, mailer: Mailer, *, search: bool = False) -> list[Job]:
+    """The jobs of every page, feed, email, theme static file and copied lesson file, and of the search index if `search`."""
     lesson_pages = {f"{issue.path}index.html": issue for issue in site.issues}
+    pages = page_renderers(site, env)
     jobs = [
         # The sitemap's code reads the site itself, not through templates, so its reads are not tracked.
         Job(path, (path,), partial(_one, path, renderer), Depends.SITE if path == "sitemap.xml" else Depends.NAV, lesson_pages.get(path))
-        for path, renderer in page_renderers(site, env).items()
+        for path, renderer in pages.items()
     ]
+    if search:
+        # Pagefind names its files by their contents: the job declares the one the search page loads, and writes them all.
+        jobs.append(Job("search", (ENTRY,), partial(search_files, site, pages), Depends.SITE))
     jobs += [Job(path, (path,), partial(_one, path, renderer), Depends.SITE) for path, renderer in feed_renderers(site, env).items()]
     merge = merge_tag_recipient(site)
     jobs += [

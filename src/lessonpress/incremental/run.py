@@ -105,7 +105,7 @@ class Ran:
 
 
 def run_jobs(
-    root: Path, jobs: list[Job], paths: list[str], output: Path, *,
+    root: Path, jobs: list[Job], output: Path, *,
     fingerprint: str, digests: SiteDigests, reads: BodyReads, own: bool, progress: Progress,
 ) -> Ran:
     """Render the jobs whose files are missing or made from something else into `output`; keep the rest.
@@ -133,7 +133,8 @@ def run_jobs(
             raise
         fresh = {jobs[index].name: Record(_key(jobs[index], fingerprint, digests, result.outside), result.outside, result.files) for index, result in zip(stale, done)}
         now = {job.name: fresh.get(job.name) or records[job.name] for job in jobs}
-        written = staging.commit(paths, existing)
+        # The files each job wrote: a job may write more than it declared (the search index names its files by their contents).
+        written = staging.commit([path for record in now.values() for path, _, _ in record.files], existing)
         manifest.save(now.items())
     finally:
         manifest.close()

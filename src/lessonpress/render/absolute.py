@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-# The value of an href or src attribute in our own templates and Markdown output (always double-quoted). The
-# pattern starts with `="`, a literal the regex engine finds fast, and looks back for the name only there.
-_ATTRIBUTE = re.compile(r'="(?:(?<=\bhref=")|(?<=\bsrc="))([^"]*)"')
+# The value of an href, src or form action attribute in our own templates and Markdown output (always double-quoted).
+# The pattern starts with `="`, a literal the regex engine finds fast, and looks back for the name only there.
+LINK_ATTRIBUTE = re.compile(r'="(?:(?<=\bhref=")|(?<=\bsrc=")|(?<=\baction="))([^"]*)"')
 
 
 def absolutize_html(html: str, page_url: str) -> str:
@@ -18,4 +18,4 @@ def absolutize_html(html: str, page_url: str) -> str:
             return match.group(0)
         return f'="{urljoin(page_url, url)}"'
 
-    return _ATTRIBUTE.sub(resolve, html)
+    return LINK_ATTRIBUTE.sub(resolve, html)

@@ -8,6 +8,7 @@ from functools import partial
 from jinja2 import Environment
 
 from ..site.model import Site
+from .relative import relative_html
 from .themes import static_files
 
 # A zero-argument function that renders one output file from the Site it was made for.
@@ -16,6 +17,12 @@ Renderer = Callable[[], bytes]
 
 def _page(env: Environment, template: str, site: Site, **context: object) -> bytes:
     return env.get_template(template).render(site=site, **context).encode("utf-8")
+
+
+def _linked_page(env: Environment, template: str, site: Site, page: str, **context: object) -> bytes:
+    """A page whose links to the site are relative to it: the site works under any path without a setting."""
+    html = env.get_template(template).render(site=site, page=page, **context)
+    return relative_html(html, page, site.config.base_path, offline=site.config.offline).encode("utf-8")
 
 
 def _sitemap(env: Environment, site: Site) -> bytes:
@@ -34,20 +41,24 @@ def _sitemap(env: Environment, site: Site) -> bytes:
 
 def page_renderers(site: Site, env: Environment) -> dict[str, Renderer]:
     """Map the path of every page, the sitemap and robots.txt to a function that renders it."""
-    renderers: dict[str, Renderer] = {
-        "index.html": partial(_page, env, "home.html", site),
-        "archive/index.html": partial(_page, env, "archive.html", site),
-        "tags/index.html": partial(_page, env, "tags.html", site),
-        "404.html": partial(_page, env, "404.html", site),
-    }
+    def page(path: str, template: str, **context: object) -> None:
+        renderers[path] = partial(_linked_page, env, template, site, path, **context)
+
+    renderers: dict[str, Renderer] = {}
+    page("index.html", "home.html")
+    page("archive/index.html", "archive.html")
+    page("tags/index.html", "tags.html")
+    page("search/index.html", "search.html")
+    # Served for a missing page at any depth, so no relative link would hold: its links stay under `[site] url`'s path.
+    renderers["404.html"] = partial(_page, env, "404.html", site, page=None)
     for series in site.series:
-        renderers[f"{series.path}index.html"] = partial(_page, env, "series.html", site, series=series)
+        page(f"{series.path}index.html", "series.html", series=series)
         for issue in series.issues:
-            renderers[f"{issue.path}index.html"] = partial(_page, env, "lesson.html", site, issue=issue)
+            page(f"{issue.path}index.html", "lesson.html", issue=issue)
     for tag in site.tags:
-        renderers[f"{tag.path}index.html"] = partial(_page, env, "tag.html", site, tag=tag)
+        page(f"{tag.path}index.html", "tag.html", tag=tag)
     if site.topics:
-        renderers["topics/index.html"] = partial(_page, env, "topics.html", site)
+        page("topics/index.html", "topics.html")
     renderers["sitemap.xml"] = partial(_sitemap, env, site)
     robots = f"User-agent: *\nAllow: /\nSitemap: {site.config.absolute('sitemap.xml')}\n".encode()
     renderers["robots.txt"] = partial(bytes, robots)

@@ -49,6 +49,8 @@ def load_site(
 ) -> LoadedSite:
     """Read and assemble the site in `root`, collecting every problem; `read`, `backlog` and `links` let the dev server reuse work."""
     config, config_warnings = load_config(root)
+    if options.offline:
+        config = replace(config, offline=True)
     sources = read(config)
     results, results_errors = read_poll_results(config)
     plan = plan_topics(config, sources.lessons, results, backlog)

@@ -191,6 +191,7 @@ class BuildOptions:
     now: datetime
     include_drafts: bool = False
     include_future: bool = False
+    offline: bool = False  # `build --offline`: as `[site] offline = true`
 
 
 # Symbols that tell names apart ('C', 'C++' and 'C#' are three languages), spelt out rather than dropped.
