@@ -84,6 +84,22 @@ def copy_example_lessons(root: Path) -> None:
         lesson.write_text("".join(line for line in text.splitlines(keepends=True) if not line.startswith("covers:")), encoding="utf-8")
 
 
+THEMES = Path(__file__).resolve().parent.parent / "themes"  # the repository's own themes: the worked example of theming
+
+
+def use_theme(root: Path, name: str) -> Path:
+    """Give the site in `root` the repository's theme `name` (`default` is the built-in one) and select it in its config."""
+    if name != "default":
+        shutil.copytree(THEMES / name, root / "themes" / name)
+    config = root / "lessonpress.toml"
+    text = config.read_text(encoding="utf-8")
+    chosen = re.sub(r'(?m)^theme = ".*"$', f'theme = "{name}"', text)
+    if chosen == text and f'theme = "{name}"' not in text:
+        chosen = text.replace("[site]\n", f'[site]\ntheme = "{name}"\n', 1)
+    config.write_text(chosen, encoding="utf-8")
+    return root
+
+
 def copy_project(name: str, destination: Path) -> Path:
     """Copy tests/projects/<name> to `destination` and return it."""
     shutil.copytree(PROJECTS / name, destination)

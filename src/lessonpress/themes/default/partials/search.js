@@ -81,11 +81,16 @@ form.addEventListener("submit", (event) => {
   if (pagefind) run(field.value);
 });
 
-try {
-  pagefind = await import(new URL("pagefind/pagefind.js", root).href);
-  await pagefind.options({ excerptLength: 24 });
-  field.value = fromAddress();
-  if (field.value) await run(field.value);
-} catch {
+// Opened from disk, the browser refuses to load the index at all: say so at once rather than fail trying.
+if (offline) {
   unavailable();
+} else {
+  try {
+    pagefind = await import(new URL("pagefind/pagefind.js", root).href);
+    await pagefind.options({ excerptLength: 24 });
+    field.value = fromAddress();
+    if (field.value) await run(field.value);
+  } catch {
+    unavailable();
+  }
 }
