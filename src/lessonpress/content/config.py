@@ -318,8 +318,9 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
                 warnings.append(SourceError(CONFIG_NAME, _line_of(text, section, name), f"unknown key '{name}' in [{section}] is ignored{_did_you_mean(name, list(keys))}"))
                 continue
             key = keys[name]
-            if not isinstance(value, key.kind) or isinstance(value, bool):
-                wanted = "text" if key.kind is str else "a whole number" if key.kind is int else "text or a table"
+            # TOML's true and false are ints to Python: a number or text setting refuses them, a bool one wants only them.
+            if not isinstance(value, key.kind) or isinstance(value, bool) is not (key.kind is bool):
+                wanted = {str: "text", int: "a whole number", bool: "true or false"}.get(key.kind, "text or a table")  # type: ignore[arg-type]
                 errors.append(SourceError(CONFIG_NAME, _line_of(text, section, name), f"[{section}] {name} must be {wanted}"))
                 continue
             value = value.strip() if isinstance(value, str) else value
