@@ -51,7 +51,7 @@ PAGE_FACTS = """() => ({
   feeds: [...document.querySelectorAll('link[rel="alternate"]')]
     .filter(l => ['application/rss+xml', 'application/atom+xml'].includes(l.type)).map(l => l.href),
   overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  links: [...document.querySelectorAll('a[href], link[href], img[src]')].map(e => e.href || e.src),
+  links: [...document.querySelectorAll('a[href], link[href], img[src], form[action]')].map(e => e.href || e.src || e.action),
   ids: [...document.querySelectorAll('[id]')].map(e => e.id),
 })"""
 

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
+from conftest import use_theme
+
 from .conftest import EXAMPLE_LESSON, EXAMPLE_SOURCE
 
 pytestmark = pytest.mark.browser
@@ -61,10 +63,10 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-@pytest.fixture(scope="module")
-def email_site(new_site, build_and_serve) -> tuple[Path, str]:
-    """The example site with a figure wider than any inbox added to the lesson; its folder and served URL."""
-    root = new_site()
+@pytest.fixture(scope="module", params=["default", "broadsheet"])
+def email_site(request: pytest.FixtureRequest, new_site, build_and_serve) -> tuple[Path, str]:
+    """The example site, in the built-in theme and the repository's second one, with a figure wider than any inbox added to the lesson."""
+    root = use_theme(new_site(), request.param)
     source = root / EXAMPLE_SOURCE
     (source.parent / "timeline.png").write_bytes(png(*FIGURE_SIZE, (11, 93, 87)))
     source.write_text(source.read_text(encoding="utf-8") + FIGURE, encoding="utf-8")
@@ -89,9 +91,14 @@ def inbox(request: pytest.FixtureRequest, browser: Browser, email_site: tuple[Pa
     return page
 
 
+def theme_of(inbox: Page) -> str:
+    """Name screenshots by theme: the broadsheet theme's email has its own masthead rule."""
+    return "broadsheet" if "#1d1b16" in inbox.content() else "default"
+
+
 def test_nothing_overflows(inbox: Page, artifacts: Path) -> None:
     width = inbox.viewport_size["width"]
-    inbox.screenshot(path=artifacts / f"email-{width}px.png", full_page=True)
+    inbox.screenshot(path=artifacts / f"email-{width}px-{theme_of(inbox)}.png", full_page=True)
     assert inbox.evaluate("document.documentElement.scrollWidth") <= width
     wider = inbox.eval_on_selector_all(
         "body *", f"els => els.filter(el => el.getBoundingClientRect().right > {width} + 0.5).map(el => el.outerHTML.slice(0, 80))"
@@ -114,7 +121,7 @@ def test_images_load_and_scale_down_keeping_their_shape(inbox: Page) -> None:
 def test_text_contrast_at_least_4_5(inbox: Page, scheme: str, artifacts: Path) -> None:
     inbox.emulate_media(color_scheme=scheme)
     if scheme == "dark":
-        inbox.screenshot(path=artifacts / f"email-{inbox.viewport_size['width']}px-dark.png", full_page=True)
+        inbox.screenshot(path=artifacts / f"email-{inbox.viewport_size['width']}px-{theme_of(inbox)}-dark.png", full_page=True)
     contrasts = inbox.evaluate(TEXT_CONTRASTS)
     assert len(contrasts) > 20
     faint = [f"{item['ratio']:.2f}: {item['text']}" for item in contrasts if item["ratio"] < 4.5]

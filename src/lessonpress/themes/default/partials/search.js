@@ -37,7 +37,7 @@ function excerpt(html) {
 }
 
 function link(url) {
-  const target = new URL(url.replace(/^\//, ""), root);
+  const target = new URL(url, root);  // Pagefind writes each result's path under the baseUrl given below
   if (offline && target.pathname.endsWith("/")) target.pathname += "index.html";
   return target.href;
 }
@@ -87,7 +87,7 @@ if (offline) {
 } else {
   try {
     pagefind = await import(new URL("pagefind/pagefind.js", root).href);
-    await pagefind.options({ excerptLength: 24 });
+    await pagefind.options({ baseUrl: root.pathname, excerptLength: 24 });
     field.value = fromAddress();
     if (field.value) await run(field.value);
   } catch {
