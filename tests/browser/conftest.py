@@ -192,12 +192,12 @@ def build_site(root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def serve() -> Iterator[Callable[[Path], str]]:
-    """Serve folders over HTTP on 127.0.0.1; return each one's base URL."""
+def serve() -> Iterator[Callable[..., str]]:
+    """Serve folders over HTTP on 127.0.0.1 (with QuietHandler, or the handler given); return each one's base URL."""
     servers: list[ThreadingHTTPServer] = []
 
-    def start(directory: Path) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(directory)))
+    def start(directory: Path, handler: type[SimpleHTTPRequestHandler] = QuietHandler) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}/"

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterator
-from functools import partial
-from http.server import ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
@@ -57,20 +54,9 @@ class SubPathHandler(QuietHandler):
 
 
 @pytest.fixture(scope="module")
-def serve_under_prefix() -> Iterator[Callable[[Path], str]]:
+def serve_under_prefix(serve: Callable[..., str]) -> Callable[[Path], str]:
     """Serve output folders under /letters/ on 127.0.0.1; return each one's host URL (`http://127.0.0.1:PORT/`)."""
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(directory: Path) -> str:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SubPathHandler, directory=str(directory)))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}/"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return lambda directory: serve(directory, SubPathHandler)
 
 
 @pytest.fixture(scope="module")
