@@ -16,6 +16,7 @@ from lessonpress import build as build_module
 from lessonpress.build import build
 from lessonpress.cli import main
 from lessonpress.render.relative import relative_html, relative_url
+from lessonpress.serve.server import LiveSite, render_file
 from lessonpress.site.model import BuildOptions
 
 LINK = re.compile(r'\b(?:href|src|action)="([^"]*)"')
@@ -196,3 +197,16 @@ def test_second_theme_is_selected_by_name_and_extends_the_default(tmp_path: Path
     assert lesson.xpath('//form[@role="search"]') and lesson.xpath("//*[@data-pagefind-body]")
     assert (output / "static" / "broadsheet.css").is_file() and b"B</text>" in (output / "static" / "favicon.svg").read_bytes()
     assert "border-top: 6px solid #1d1b16" in (output / "email/retention/why-they-leave.html").read_text(encoding="utf-8")
+
+
+def test_the_dev_server_shows_the_search_page_but_never_indexes(tmp_path: Path) -> None:
+    """Indexing costs seconds on a big site: a save's reload must not wait for it, so only `build` runs Pagefind."""
+    live = LiveSite(copy_project("basic", tmp_path / "basic"))
+    try:
+        snapshot = live.rebuild()
+        assert not snapshot.errors
+        assert "search/index.html" in snapshot.files and not [name for name in snapshot.files if name.startswith("pagefind/")]
+        page = render_file(snapshot, "search/index.html")
+        assert page is not None and b"does not make it, so that reloading after a save stays quick" in page
+    finally:
+        live.close()

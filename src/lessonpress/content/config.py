@@ -320,7 +320,7 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
             key = keys[name]
             # TOML's true and false are ints to Python: a number or text setting refuses them, a bool one wants only them.
             if not isinstance(value, key.kind) or isinstance(value, bool) is not (key.kind is bool):
-                wanted = {str: "text", int: "a whole number", bool: "true or false"}.get(key.kind, "text or a table")  # type: ignore[arg-type]
+                wanted = {str: "text", int: "a whole number", bool: "true or false"}.get(key.kind, "text or a table") if isinstance(key.kind, type) else "text or a table"
                 errors.append(SourceError(CONFIG_NAME, _line_of(text, section, name), f"[{section}] {name} must be {wanted}"))
                 continue
             value = value.strip() if isinstance(value, str) else value
