@@ -139,6 +139,7 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: Body
     env.reads = reads
     base = config.base_path
     env.filters["long_date"] = long_date
+    # A link from the site's root; pages.py then writes every such link relative to its page (render/relative.py).
     env.filters["url"] = lambda path: base + path.lstrip("/")
     env.filters["absolute"] = config.absolute
     env.filters["tag_slug"] = slugify
