@@ -210,3 +210,13 @@ def test_the_dev_server_shows_the_search_page_but_never_indexes(tmp_path: Path) 
         assert page is not None and b"does not make it, so that reloading after a save stays quick" in page
     finally:
         live.close()
+
+
+def test_a_site_with_no_published_lesson_builds_without_an_index(tmp_path: Path) -> None:
+    root = copy_project("basic", tmp_path / "basic")
+    for lesson in (root / "lessons").rglob("0*.md"):
+        text = re.sub(r"(?m)^draft: .*\n", "", lesson.read_text(encoding="utf-8"))
+        lesson.write_text(text.replace("---\n", "---\ndraft: true\n", 1), encoding="utf-8")
+    result = build_into(root)
+    assert not result.site.issues and (root / "output" / "search" / "index.html").is_file()
+    assert not (root / "output" / "pagefind").exists()

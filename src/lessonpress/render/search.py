@@ -39,6 +39,8 @@ def search_files(site: Site, pages: Mapping[str, Renderer]) -> dict[str, bytes]:
     # Imported here: the extra is optional, and only a build that indexes needs it.
     from pagefind_bin import get_executable
 
+    if not site.issues:
+        return {}  # Pagefind refuses to index nothing; the search page then says search is unavailable
     with tempfile.TemporaryDirectory(prefix="lessonpress-search-") as folder:
         lessons, index = Path(folder, "site"), Path(folder, INDEX_FOLDER)
         for issue in site.issues:
