@@ -128,6 +128,7 @@ def test_search_finds_a_word_from_one_lesson_with_the_keyboard(page: Page, examp
     expect(status).to_have_text("No lesson mentions “zzzunheardof”.")
     page.get_by_role("searchbox", name="Search the lessons").fill(WORD)
     page.keyboard.press("Enter")
+    expect(status).to_have_text(re.compile(r"^1 lesson found"))  # the results are in before the keyboard moves on
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")  # past the button, to the first result
     page.keyboard.press("Enter")
