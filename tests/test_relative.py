@@ -187,6 +187,22 @@ def test_without_the_search_extra_the_build_says_so_and_the_site_still_works(tmp
     assert "pip install &#39;lessonpress[search]&#39;" in page or "pip install 'lessonpress[search]'" in page
 
 
+def test_search_switched_off_leaves_no_page_box_index_or_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = copy_project("basic", tmp_path / "basic")
+    build_into(root)
+    config = root / "lessonpress.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]\n", "[site]\nsearch = false\n", 1), encoding="utf-8")
+    monkeypatch.setattr(build_module, "search_available", lambda: False)
+    result = CliRunner().invoke(main, ["-C", str(root), "build"])
+    assert result.exit_code == 0, result.output
+    assert "search" not in result.stderr  # switched off on purpose: nothing to warn about
+    output = root / "output"
+    assert not (output / "search").exists() and not (output / "pagefind").exists()  # the earlier build's search went too
+    home = lxml.html.fromstring((output / "index.html").read_bytes())
+    assert not home.xpath('//form[@role="search"]')
+    assert "search/" not in (output / "sitemap.xml").read_text(encoding="utf-8")
+
+
 def test_second_theme_is_selected_by_name_and_extends_the_default(tmp_path: Path) -> None:
     root = use_theme(copy_project("basic", tmp_path / "basic"), "broadsheet")
     build_into(root)

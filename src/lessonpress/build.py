@@ -132,7 +132,8 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
     output = (output or own).resolve()
     # 3. Every file the site is made of, as jobs.
     reads = body_reads(env)  # prepare's environment is make_environment's
-    search = search_available()
+    wanted = site.config.search
+    search = wanted and search_available()
     jobs = site_jobs(site, env, Mailer(site, reads=reads), search=search)
     paths = _checked_paths(jobs)
     # 4. Render what changed, and write it.
@@ -149,6 +150,6 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
         written=ran.written,
         rendered=ran.rendered,
         outputs=len(jobs),
-        warnings=(*warnings, *ran.notices, *size_warnings(site, ran.sizes), *(() if search else (not_indexed(),))),
+        warnings=(*warnings, *ran.notices, *size_warnings(site, ran.sizes), *((not_indexed(),) if wanted and not search else ())),
         seconds=time.perf_counter() - started,
     )

@@ -172,6 +172,7 @@ class SiteConfig:
     copyright: str = setting("")
     postal_address: str = setting("")
     feed_limit: int = setting(20, checks=(_at_least(1),))
+    search: bool = setting(True)  # the search page, the header's search box and the Pagefind index (with the `search` extra)
     offline: bool = setting(False)  # links name each folder's index.html, so the site works opened from disk (`build --offline`)
     author: Author = Author()
     email: EmailConfig = EmailConfig()

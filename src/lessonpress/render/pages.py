@@ -48,7 +48,8 @@ def page_renderers(site: Site, env: Environment) -> dict[str, Renderer]:
     page("index.html", "home.html")
     page("archive/index.html", "archive.html")
     page("tags/index.html", "tags.html")
-    page("search/index.html", "search.html")
+    if site.config.search:
+        page("search/index.html", "search.html")
     # Served for a missing page at any depth, so no relative link would hold: its links stay under `[site] url`'s path.
     renderers["404.html"] = partial(_page, env, "404.html", site, page=None)
     for series in site.series:

@@ -31,7 +31,7 @@ def search_available() -> bool:
 
 def not_indexed() -> SourceError:
     """The build's warning when the search extra is missing."""
-    return SourceError("search", 0, f"no search index was built: the search extra is not installed; {INSTALL}, then build again (the search page tells readers search is unavailable)")
+    return SourceError("search", 0, f"no search index was built: the search extra is not installed; {INSTALL}, then build again, or set `search = false` under [site] to leave search out (the search page tells readers search is unavailable)")
 
 
 def search_files(site: Site, pages: Mapping[str, Renderer]) -> dict[str, bytes]:
