@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("lessonpress.commands.check:check_command", "Check every lesson before sending; --format json for editors."),
     "email": ("lessonpress.commands.email:email_command", "Write or print one lesson as email (.eml, .html or .txt)."),
     "inbox": ("lessonpress.commands.inbox:inbox_command", "Handle new mail: list requests, bounces, votes, replies."),
+    "endpoint": ("lessonpress.commands.endpoint:endpoint_command", "Serve one-click unsubscribe and the subscribe form (a small web app)."),
     "init": ("lessonpress.commands.init:init_command", "Create a new site, ready to serve."),
     "list": ("lessonpress.commands.list:list_group", "The subscriber list lessonpress keeps: add, import, forget…"),
     "new": ("lessonpress.commands.new:new_command", "Create the next lesson of a series as a draft; print its path."),

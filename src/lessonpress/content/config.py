@@ -108,6 +108,11 @@ def _merge_tags(value: str | dict[str, object]) -> str:
     return ""
 
 
+def _base_url(url: str) -> str:
+    """[list] endpoint: a base URL the routes are put after, so no query or fragment."""
+    return "must be a base URL without '?' or '#', like https://example.org/list" if "?" in url or "#" in url else ""
+
+
 def _auto_topics(count: int) -> str:
     return "" if 0 <= count <= 6 else "must be 0 (no automatic polls) to 6"
 
@@ -154,6 +159,11 @@ class ListConfig:
     confirm_address: str = setting("", checks=(_token_template,))  # where a reader's reply confirms a subscription
     soft_bounces: int = setting(3, checks=(_at_least(1),))  # this many soft bounces ...
     soft_bounce_days: int = setting(30, checks=(_at_least(1),))  # ... within this many days stop mail to a reader
+    endpoint: str = setting("", checks=(_WEB, _base_url))  # the public URL of `lessonpress endpoint`: one-click unsubscribe, the subscribe form
+
+    def endpoint_url(self, route: str) -> str:
+        """The public URL of one of the endpoint's routes, such as `subscribe`."""
+        return self.endpoint.rstrip("/") + "/" + route
 
 
 @dataclass(frozen=True)

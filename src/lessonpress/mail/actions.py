@@ -8,6 +8,8 @@ Each new message is one of, in this order of tests:
   signed token, from a person, not an auto-responder → the pending reader becomes active;
 - a subscribe request: sent to `[list] address` with the subject "Subscribe" → the sender is
   added as pending and sent one confirmation (at most one per address per day);
+- a hand-off from `lessonpress endpoint` (`handoff.py`): a reader's unsubscribe or confirmed
+  subscription on the web, signed with the secret → applied as the list's `form` change;
 - a bounce or a complaint (`bounces.read_bounce`) naming a reader by a signed token → hard
   bounce or complaint: stopped at once; soft bounce: counted, and stopped after
   `[list] soft_bounces` of them within `[list] soft_bounce_days` days;
@@ -38,6 +40,7 @@ from ..tokens import AddressTemplate, Purpose, TokenIndex, make_token
 from ..untrusted import shorten, terminal_text
 from .bounces import Bounce, read_bounce
 from .handled import HandledRecord, MessageKeys
+from .handoff import Handoff, read_handoff
 from .sources import HEADER_LIMIT, MESSAGE_LIMIT, Letter
 from .tally import PollSubjects, poll_subjects, recognise, site_polls, strip_prefixes
 
@@ -60,11 +63,12 @@ class ListAddresses:
     unsubscribe: AddressTemplate | None
     confirm: AddressTemplate | None
     bounce: AddressTemplate | None
+    endpoint: bool = False  # `[list] endpoint` is set: signed hand-offs arrive at the list's address
 
     @property
     def signed(self) -> bool:
-        """Whether any of them carries a token, so the pass needs the secret."""
-        return any((self.unsubscribe, self.confirm, self.bounce))
+        """Whether any of them carries a token (or hand-offs come), so the pass needs the secret."""
+        return any((self.unsubscribe, self.confirm, self.bounce, self.endpoint))
 
 
 def list_addresses(site: Site) -> ListAddresses:
@@ -75,7 +79,10 @@ def list_addresses(site: Site) -> ListAddresses:
         return AddressTemplate.parse(value) if value else None
 
     mailing = config.mailing
-    return ListAddresses(mailing.address.strip().lower(), template(mailing.unsubscribe_address), template(mailing.confirm_address), template(config.email.bounce_address))
+    return ListAddresses(
+        mailing.address.strip().lower(), template(mailing.unsubscribe_address), template(mailing.confirm_address), template(config.email.bounce_address),
+        endpoint=bool(mailing.endpoint),
+    )
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,11 @@ class MailHandler:
     def _decide(self, mail: Mail) -> Outcome:
         letter = mail.letter
         if letter is not None:
+            handoff = read_handoff(letter.text, self.secret, int(self.now.timestamp()))
+            if isinstance(handoff, str):
+                return self._refuse(mail, f"{handoff}, from {mail.sender}; nothing changed")
+            if handoff is not None:
+                return self._handoff(mail, handoff)
             for template, act in ((self.addresses.unsubscribe, self._unsubscribe), (self.addresses.confirm, self._confirm)):
                 token = next((found for found in map(template.token_in, letter.recipients) if found), None) if template else None
                 if token is not None:
@@ -284,6 +296,31 @@ class MailHandler:
             self.tokens.add(address)
             self.counts.subscribed += 1
         return self._send_confirmation(mail, address)
+
+    def _handoff(self, mail: Mail, handoff: Handoff) -> Outcome:
+        """Apply what a reader did on the endpoint's page; as by mail, nothing brings back a stopped or forgotten reader."""
+        shown = terminal_text(handoff.address)
+        source = f"endpoint {handoff.moment} {mail.evidence}"
+        reader = self.roster.find(handoff.address)
+        if handoff.action == "unsubscribe":
+            if reader is None:
+                return self._refuse(mail, f"an unsubscribe from the endpoint for {shown}, who is not on the list (forgotten?); nothing changed")
+            if reader.status in STOPPED:
+                return self._event(mail, f"{shown} unsubscribed on the web: already {reader.status}", "unsubscribe")
+            self.roster.set_status(reader.address, "unsubscribed", how="form", source=source)
+            self.counts.unsubscribed += 1
+            return self._event(mail, f"unsubscribed {shown} (on the web)", "unsubscribe")
+        if reader is not None and reader.status in STOPPED:
+            return self._refuse(mail, f"a confirmed subscription from the endpoint: {shown} is {reader.status}: only 'lessonpress list add' brings them back")
+        if reader is not None and reader.status == "active":
+            return self._event(mail, f"{shown} confirmed on the web: already active", "confirm")
+        try:
+            self.roster.add(handoff.address, status="active", how="form", source=source)
+        except ListRefused as refused:
+            return self._refuse(mail, f"a confirmed subscription from the endpoint: {terminal_text(refused.errors[0].message)}")
+        self.tokens.add(handoff.address)
+        self.counts.confirmed += 1
+        return self._event(mail, f"confirmed {shown} on the web: now active", "confirm")
 
     def confirm_added(self) -> None:
         """Send the one confirmation `lessonpress list add ADDRESS --confirm` promises, to each reader it added who has had none.

@@ -33,11 +33,13 @@ class ConfirmationMail:
     def subject(self) -> str:
         return one_line(f"Confirm your subscription to {self.site.config.title}")
 
-    def message(self, address: str, confirm_address: str, date: datetime) -> EmailMessage:
+    def message(self, address: str, confirm_address: str, date: datetime, *, confirm_url: str = "") -> EmailMessage:
         """Build the message to `address` whose Reply-To, `confirm_address`, carries the reader's confirm token.
 
-        `address` and `confirm_address` were checked as plain addresses by the caller; the email
-        package refuses a line break in any header value, so nothing can start a header of its own.
+        From the subscribe form (`confirm_url`, the endpoint's signed link) the reader confirms on
+        the web instead, and there is no Reply-To. `address` and `confirm_address` were checked as
+        plain addresses by the caller; the email package refuses a line break in any header value,
+        so nothing can start a header of its own.
         """
         config = self.site.config
         context = {
@@ -45,13 +47,15 @@ class ConfirmationMail:
             "series": self.site.series,
             "address": address,
             "confirm_address": confirm_address,
+            "confirm_url": confirm_url,
             "subject": self.subject(),
-            "preheader": f"Reply to this message to confirm that you want {config.title}.",
+            "preheader": f"{'Open the link' if confirm_url else 'Reply to this message'} to confirm that you want {config.title}.",
         }
         message = EmailMessage(policy=SMTP)
         message["From"] = self.sender
         message["To"] = address
-        message["Reply-To"] = confirm_address
+        if confirm_address:
+            message["Reply-To"] = confirm_address
         message["Subject"] = self.subject()
         message["Date"] = format_datetime(date)
         message["Message-ID"] = make_msgid(domain=config.domain)

@@ -21,7 +21,7 @@ from .audience import ListCheck, has_list, read_audience
 from .delivery import Composed, Delivery, DeliveryOptions, deliver_all
 from .drip import plan_course
 from .ledger import Ledger, LedgerRow, lesson_id, send_lock
-from .personal import compose
+from .personal import compose, unsubscribe_page
 from .roster import Roster
 from .roster_file import LIST_PATH
 from .smtp import SmtpSettings, close, connect, transmit
@@ -127,8 +127,8 @@ def _fail(path: str, message: str) -> NoReturn:
 
 def _check_site(site: Site, request: SendRequest) -> None:
     problems = []
-    if not site.config.email.unsubscribe_url.startswith("https://") and not site.config.mailing.unsubscribe_address:
-        problems.append(SourceError("lessonpress.toml", 0, "to send, set [email] unsubscribe_url to an https:// URL or [list] unsubscribe_address (such as 'unsubscribe+{token}@example.org'): each message carries the reader's own way out"))
+    if not unsubscribe_page(site.config).startswith("https://") and not site.config.mailing.unsubscribe_address:
+        problems.append(SourceError("lessonpress.toml", 0, "to send, set [list] endpoint or [email] unsubscribe_url to an https:// URL, or [list] unsubscribe_address (such as 'unsubscribe+{token}@example.org'): each message carries the reader's own way out"))
     if not request.secret and not request.dry_run:
         problems.append(SourceError(SECRET_VARIABLE, 0, "is not set: export a long random value (e.g. from 'python -c \"import secrets; print(secrets.token_hex(32))\"'); it signs every reader's tokens (unsubscribe link and address, bounce address), so keep it the same for every send"))
     if problems:

@@ -39,9 +39,15 @@ def unsubscribe_ways(config: SiteConfig, secret: str, address: str) -> tuple[str
     """
     by_mail = signed_address(config.mailing.unsubscribe_address, secret, address, "unsubscribe")
     mail_link = mailto.mailto(by_mail, UNSUBSCRIBE_SUBJECT) if by_mail else ""
-    if config.email.unsubscribe_url.startswith("https://"):
-        return unsubscribe_link(config.email.unsubscribe_url, secret, address), mail_link
+    page = unsubscribe_page(config)
+    if page.startswith("https://"):
+        return unsubscribe_link(page, secret, address), mail_link
     return mail_link, ""
+
+
+def unsubscribe_page(config: SiteConfig) -> str:
+    """The web page that unsubscribes: `lessonpress endpoint`'s when `[list] endpoint` is set, else `[email] unsubscribe_url`."""
+    return config.mailing.endpoint_url("unsubscribe") if config.mailing.endpoint else config.email.unsubscribe_url
 
 
 def compose(mailer: Mailer, issue: Issue, subscriber: Subscriber, secret: str, now: datetime, message_id: str = "") -> Composed:

@@ -175,3 +175,16 @@ class RateLimiter:
             self._next = turn + self._interval
         if turn > now:
             self._sleep(turn - now)
+
+
+def deliver_one(settings: SmtpSettings, sender: str, recipient: str, data: bytes, timeout: float = 30.0) -> str:
+    """Send one message on a session of its own; return "" once the relay took it, else its reply or why it could not be reached."""
+    try:
+        session = connect(settings, timeout)
+    except (smtplib.SMTPException, OSError) as error:
+        return f"cannot reach {settings}: {error}"
+    try:
+        outcome = transmit(session, sender, recipient, data, lambda: None)
+    finally:
+        close(session)
+    return "" if outcome.state == "sent" else outcome.reply
