@@ -19,6 +19,7 @@ from ..addresses import ADDR_SPEC, is_address
 from ..mail.handoff import Handoff
 from ..stamps import EXPIRED, stamp_problem
 from ..tokens import verify_url_token
+from ..untrusted import one_line
 from .forms import Fields, RequestProblem, form_fields, query_fields
 from .limits import HandedOff, SlidingLimit
 from .outbox import SUBSCRIBE_STAMP, Outbox
@@ -186,7 +187,8 @@ class EndpointApp:
         value = form.get("email")
         address = _address(value)
         if not address:
-            body = self.pages.render("subscribe", value=value[:254], error="Please enter an email address such as name@example.org.")
+            # Shown back in the field, escaped by the theme and on one line, so the reader can correct it.
+            body = self.pages.render("subscribe", value=one_line(value[:254]), error="Please enter an email address such as name@example.org.")
             return Response(400, body)
         key = address.lower()
         wait = self.per_address.take(key, now)
