@@ -111,10 +111,10 @@ class Endpoint:
 
 
 @contextmanager
-def run_endpoint(root: Path, smtp_port: int, *options: str) -> Iterator[Endpoint]:
-    """Start `lessonpress endpoint --port 0` under waitress; stop it with SIGTERM, as systemd does, and check it said goodbye."""
+def run_endpoint(root: Path, smtp_port: int, port: int = 0) -> Iterator[Endpoint]:
+    """Start `lessonpress endpoint` under waitress (port 0: any free one); stop it with SIGTERM, as systemd does, and check it said goodbye."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "lessonpress", "-C", str(root), "endpoint", "--port", "0", *options],
+        [sys.executable, "-m", "lessonpress", "-C", str(root), "endpoint", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(smtp_port),
     )
     assert process.stdout is not None
