@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from ..mail.handoff import Handoff, handoff_message
 from ..render.confirmation import ConfirmationMail
-from ..send.smtp import deliver_one
+from ..send.smtp import ThreadSessions
 from ..stamps import make_stamp
 from ..tokens import AddressTemplate, make_token
 from .settings import EndpointSettings
@@ -23,11 +23,12 @@ def confirm_link(settings: EndpointSettings, address: str, seconds: int) -> str:
 
 
 class Outbox:
-    """Sends each message on a connection of its own: the endpoint sends a few a minute, not a stream."""
+    """Sends the endpoint's mail through the relay, on one session per server thread."""
 
     def __init__(self, settings: EndpointSettings) -> None:
         self.settings = settings
         self.confirmation = ConfirmationMail(settings.site)
+        self.relay = ThreadSessions(settings.smtp)
 
     def send_confirmation(self, address: str) -> str:
         """Mail the reader the confirmation link; return "" when the relay took it, else why not."""
@@ -38,12 +39,12 @@ class Outbox:
         bounce = settings.site.config.email.bounce_address
         # A bounce of the confirmation names the reader by token, as the inbox pass's confirmations do.
         sender = AddressTemplate.parse(bounce).fill(make_token(settings.secret, address, "bounce")) if bounce else self.confirmation.sender.addr_spec
-        return deliver_one(settings.smtp, sender, address, message.as_bytes())
+        return self.relay.send(sender, address, message.as_bytes())
 
     def hand_off(self, handoff: Handoff) -> str:
         """Mail a verified action to `[list] address`; return "" when the relay took it, else why not."""
         settings = self.settings
         sender = self.confirmation.sender
         message = handoff_message(settings.secret, handoff, sender, settings.list_address, settings.site.config.domain)
-        return deliver_one(settings.smtp, sender.addr_spec, settings.list_address, message.as_bytes())
+        return self.relay.send(sender.addr_spec, settings.list_address, message.as_bytes())
 

@@ -177,14 +177,31 @@ class RateLimiter:
             self._sleep(turn - now)
 
 
-def deliver_one(settings: SmtpSettings, sender: str, recipient: str, data: bytes, timeout: float = 30.0) -> str:
-    """Send one message on a session of its own; return "" once the relay took it, else its reply or why it could not be reached."""
-    try:
-        session = connect(settings, timeout)
-    except (smtplib.SMTPException, OSError) as error:
-        return f"cannot reach {settings}: {error}"
-    try:
-        outcome = transmit(session, sender, recipient, data, lambda: None)
-    finally:
-        close(session)
-    return "" if outcome.state == "sent" else outcome.reply
+
+class ThreadSessions:
+    """One SMTP session per thread, kept open between messages (opening one costs far more than a message), for a server's few sends."""
+
+    def __init__(self, settings: SmtpSettings, timeout: float = 30.0) -> None:
+        self.settings = settings
+        self._timeout = timeout
+        self._local = threading.local()
+
+    def send(self, sender: str, recipient: str, data: bytes) -> str:
+        """Send one message; return "" once the relay took it, else its reply or why it could not be reached."""
+        while True:
+            session: smtplib.SMTP | None = getattr(self._local, "session", None)
+            reused = session is not None
+            if session is None:
+                try:
+                    session = connect(self.settings, self._timeout)
+                except (smtplib.SMTPException, OSError) as error:
+                    return f"cannot reach {self.settings}: {error}"
+                self._local.session = session
+            outcome = transmit(session, sender, recipient, data, lambda: None)
+            if outcome.reconnect:
+                close(session)
+                self._local.session = None
+                # A relay closes a session left idle for minutes: a lost one that was reused gets one fresh try.
+                if reused and outcome.state == "retry":
+                    continue
+            return "" if outcome.state == "sent" else outcome.reply
