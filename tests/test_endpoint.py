@@ -11,15 +11,17 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from conftest import build_into
 from lessonpress.cli import main
 from lessonpress.mail.handoff import Handoff, handoff_text
+from lessonpress.send.personal import unsubscribe_link
 from lessonpress.send.roster import Roster
 from test_endpoint_support import LIST_ADDRESS, PUBLIC, SECRET, ListRelay, endpoint_site, lessonpress, run_endpoint
 from test_inbox_pass import mail, status_of
-from test_send_support import LESSON, smtp_server
+from test_send_support import LESSON, free_port, smtp_server
 
 NEXT_LESSON = "retention/the-first-ninety-days"
 
@@ -207,3 +209,27 @@ def test_an_endpoint_url_with_a_query_is_refused_with_its_line(tmp_path: Path) -
     assert result.exit_code == 1 and "[list] endpoint must be a base URL without '?' or '#'" in result.stderr
 
 
+
+
+def test_while_the_relay_is_down_a_post_answers_503_and_the_same_click_works_once_it_is_back(site: Path, tmp_path: Path) -> None:
+    handler = ListRelay()
+    handler.maildir = tmp_path / "list-maildir"
+    mailbox.Maildir(handler.maildir).close()
+    port = free_port()
+    relay = Controller(handler, hostname="127.0.0.1", port=port)
+    relay.start()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with run_endpoint(site, port) as endpoint:
+        assert endpoint.request("POST", unsubscribe_link(f"{PUBLIC}/unsubscribe", SECRET, "ann@example.com"), "List-Unsubscribe=One-Click", form).status == 200
+        relay.stop()
+        ben = unsubscribe_link(f"{PUBLIC}/unsubscribe", SECRET, "ben@example.com")
+        down = endpoint.request("POST", ben, "List-Unsubscribe=One-Click", form)
+        assert down.status == 503 and int(down.headers["Retry-After"]) > 0 and "Nothing changed" in down.body
+        relay = Controller(handler, hostname="127.0.0.1", port=port)
+        relay.start()
+        try:
+            assert endpoint.request("POST", ben, "List-Unsubscribe=One-Click", form).status == 200
+        finally:
+            relay.stop()
+    assert handler.handoffs() == 2
+    assert "2 unsubscribed" in inbox_pass(site, handler, port)
