@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from send_rate import REPO, free_port, wait_for_server
+from send_rate import REPO, free_port, start_sink
 
 from lessonpress.send.personal import unsubscribe_link
 
@@ -77,10 +77,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     args = parser.parse_args()
     smtp_port = free_port()
-    sink = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{smtp_port}", "-c", "aiosmtpd.handlers.Sink"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    sink = start_sink(smtp_port)
     with tempfile.TemporaryDirectory() as folder:
         environment = {**os.environ, "LESSONPRESS_SECRET": SECRET, "LESSONPRESS_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}", "PYTHONUNBUFFERED": "1"}
         endpoint = subprocess.Popen(
@@ -88,7 +85,6 @@ def main() -> None:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=environment,  # waitress logs "Task queue depth" while all threads are busy
         )
         try:
-            wait_for_server(smtp_port, time.monotonic() + 30)
             assert endpoint.stdout is not None
             port = int(endpoint.stdout.readline().split("http://127.0.0.1:")[1].split("/")[0])
             print(f"{args.requests} one-click POSTs to lessonpress endpoint (waitress, 4 threads), hand-offs to aiosmtpd Sink on 127.0.0.1")

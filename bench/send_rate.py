@@ -40,12 +40,23 @@ def wait_for_server(port: int, deadline: float) -> None:
     raise SystemExit(f"the SMTP server on port {port} did not start")
 
 
+def start_sink(port: int) -> subprocess.Popen[bytes]:
+    """Start aiosmtpd's Sink (accepts every message and discards it) in a process of its own; return once it listens."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for_server(port, time.monotonic() + 30)
+    return server
+
+
 def one_run(workdir: Path, recipients: int, connections: int, port: int) -> tuple[float, float]:
     """Send to `recipients` fresh addresses; return (messages/s while delivering, messages/s overall)."""
     root = workdir / f"site-{connections}"
     root.mkdir()
     shutil.copy(REPO / "lessonpress.toml", root)
     shutil.copytree(REPO / "lessons", root / "lessons")
+    shutil.copytree(REPO / "data", root / "data")  # a lesson `covers:` a backlog topic
     listed = root / "subscribers.csv"
     listed.write_text("email,name\n" + "".join(f"reader{n}@example.org,Reader {n}\n" for n in range(recipients)), encoding="utf-8")
     marks: list[float] = []
@@ -67,12 +78,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 4])
     args = parser.parse_args()
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    server = start_sink(port)
     try:
-        wait_for_server(port, time.monotonic() + 30)
         with tempfile.TemporaryDirectory() as folder:
             print(f"{args.recipients} recipients, lesson {LESSON}, aiosmtpd Sink on 127.0.0.1 (separate process)")
             for connections in args.connections:
