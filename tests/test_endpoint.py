@@ -203,10 +203,29 @@ def test_without_its_settings_the_endpoint_names_every_missing_one(tmp_path: Pat
     assert "Traceback" not in result.output
 
 
-def test_an_endpoint_url_with_a_query_is_refused_with_its_line(tmp_path: Path) -> None:
-    root = endpoint_site(tmp_path, "https://letters.example.org/list?x=1")
+@pytest.mark.parametrize(("url", "problem"), [
+    ("https://letters.example.org/list?x=1", "[list] endpoint must be a base URL without '?' or '#'"),
+    ("http://letters.example.org/list", "[list] endpoint must be an https URL (readers' addresses travel in its links and forms)"),
+    ("javascript:alert(1)", "[list] endpoint must be an absolute http(s) URL"),
+])
+def test_an_endpoint_url_that_cannot_serve_readers_is_refused_with_its_line(tmp_path: Path, url: str, problem: str) -> None:
+    root = endpoint_site(tmp_path, url)
+    line = next(number for number, text in enumerate((root / "lessonpress.toml").read_text().splitlines(), 1) if text.startswith("endpoint ="))
     result = CliRunner().invoke(main, ["-C", str(root), "build"])
-    assert result.exit_code == 1 and "[list] endpoint must be a base URL without '?' or '#'" in result.stderr
+    assert result.exit_code == 1 and f"lessonpress.toml:{line}: {problem}" in result.stderr
+
+
+def test_a_confirmation_on_the_web_never_brings_back_a_reader_who_left(site: Path, relay: tuple[ListRelay, int]) -> None:
+    handler, port = relay
+    roster = Roster.open(site)
+    roster.set_status("ann@example.com", "unsubscribed", how="command", source="test")
+    roster.close()
+    box = mailbox.Maildir(handler.maildir)
+    box.add(mail("letters@retention.example.org", LIST_ADDRESS, "lessonpress endpoint: subscribe", handoff_text(SECRET, Handoff("subscribe", "ann@example.com", int(time.time())))))
+    box.close()
+    passed = inbox_pass(site, handler, port)
+    assert "refused: a confirmed subscription from the endpoint: ann@example.com is unsubscribed: only 'lessonpress list add' brings them back" in passed
+    assert status_of(site, "ann@example.com") == "unsubscribed"
 
 
 

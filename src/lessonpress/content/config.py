@@ -108,9 +108,15 @@ def _merge_tags(value: str | dict[str, object]) -> str:
     return ""
 
 
-def _base_url(url: str) -> str:
-    """[list] endpoint: a base URL the routes are put after, so no query or fragment."""
-    return "must be a base URL without '?' or '#', like https://example.org/list" if "?" in url or "#" in url else ""
+def _endpoint(url: str) -> str:
+    """[list] endpoint: a base URL the routes are put after (no query or fragment), https but on this machine."""
+    if "?" in url or "#" in url:
+        return "must be a base URL without '?' or '#', like https://example.org/list"
+    parts = urlsplit(url)
+    # Readers' addresses and tokens travel in its links and forms; RFC 8058 one-click needs https too.
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return f"must be an https URL (readers' addresses travel in its links and forms), not '{url}'; http is only for localhost"
+    return ""
 
 
 def _auto_topics(count: int) -> str:
@@ -159,7 +165,7 @@ class ListConfig:
     confirm_address: str = setting("", checks=(_token_template,))  # where a reader's reply confirms a subscription
     soft_bounces: int = setting(3, checks=(_at_least(1),))  # this many soft bounces ...
     soft_bounce_days: int = setting(30, checks=(_at_least(1),))  # ... within this many days stop mail to a reader
-    endpoint: str = setting("", checks=(_WEB, _base_url))  # the public URL of `lessonpress endpoint`: one-click unsubscribe, the subscribe form
+    endpoint: str = setting("", checks=(_WEB, _endpoint))  # the public URL of `lessonpress endpoint`: one-click unsubscribe, the subscribe form
 
     def endpoint_url(self, route: str) -> str:
         """The public URL of one of the endpoint's routes, such as `subscribe`."""
