@@ -36,6 +36,8 @@ class Lesson:
     tags: tuple[str, ...] = ()
     draft: bool = False
     author: str = ""
+    author_bio: str = ""  # `author: {name, bio, copyright}`: a guest's bio, shown in place of the site author's
+    author_copyright: str = ""  # the holder named in this lesson's © line, before [site] copyright
     preheader: str = ""
     reply_prompt: str = ""
     greeting: str = ""

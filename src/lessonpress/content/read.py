@@ -39,6 +39,7 @@ SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "ca
 TYPESET_LESSON_KEYS = ("teaser", "preheader", "reply_prompt", "greeting")
 TYPESET_SERIES_KEYS = ("title", "description", "reply_prompt", "greeting")
 POLL_KEYS = ("question", "options", "write_in", "id")
+AUTHOR_KEYS = ("name", "bio", "copyright")
 # Below this many cache misses, starting worker processes costs more than it saves (see bench/README.md).
 MIN_POOL_FILES = 32
 # Pool chunks per worker: enough for a progress bar to move, few enough that converters are reused.
@@ -158,6 +159,29 @@ def _poll(front: FrontMatter, source: str, default_id: str, default_question: st
     return Poll(id=poll_id, question=texts[0] or default_question, options=tuple(texts[1:]), write_in=write_in)
 
 
+def _author(front: FrontMatter, source: str, errors: list[SourceError]) -> dict[str, str]:
+    """Read `author`: a name, or a mapping with `name` and optionally `bio` and `copyright` (the holder of the © line)."""
+    value = front.values.get("author")
+    if not isinstance(value, dict):
+        return {"author": _text(front, "author", source, errors)}
+    lines = front.nested_lines.get("author", {})
+    line = front.line_of("author")
+    parts = {}
+    for key, text in value.items():
+        if key not in AUTHOR_KEYS:
+            errors.append(SourceError(source, lines.get(str(key), line), f"unknown author field '{key}': use name, bio or copyright"))
+        elif text is not None and (isinstance(text, bool) or not isinstance(text, (str, int, float))):
+            errors.append(SourceError(source, lines.get(str(key), line), f"author '{key}' must be text, not {_kind(text)}: put it in quotes"))
+        else:
+            parts[str(key)] = _checked("" if text is None else str(text).strip(), "author", lines.get(str(key), line), source, errors)
+    if not parts.get("name") and not errors:
+        errors.append(SourceError(source, line, "author needs a 'name' when it has a bio or a copyright holder, e.g. author: {name: \"Ana Ruiz\", bio: \"…\"}"))
+    for key in ("name", "copyright"):
+        if LINE_BREAK.search(parts.get(key, "")):
+            errors.append(SourceError(source, lines.get(key, line), f"author '{key}' must be one line"))
+    return {"author": parts.get("name", ""), "author_bio": parts.get("bio", ""), "author_copyright": parts.get("copyright", "")}
+
+
 def _relative_links(body: str, body_line: int) -> tuple[tuple[str, int], ...]:
     links: list[tuple[str, int]] = []
     for offset, line in enumerate(body.split("\n")):
@@ -220,7 +244,8 @@ def parse_lesson(
         errors.append(SourceError(source, front.line_of("slug") if "slug" in front.values else 0, f"slug '{slug}' may use only lowercase letters, digits and hyphens (it becomes the page's folder)"))
     poll = _poll(front, source, f"{series}-{slug}", default_question, errors, style)
     summary = _text(front, "summary", source, errors)
-    fields = {key: _text(front, key, source, errors) for key in ("teaser", "author", "preheader", "reply_prompt", "greeting", "poll_results", "covers")}
+    fields = {key: _text(front, key, source, errors) for key in ("teaser", "preheader", "reply_prompt", "greeting", "poll_results", "covers")}
+    fields.update(_author(front, source, errors))
     if errors or when is None:
         return None, errors, warnings
     fields.update({key: typeset(fields[key], style) for key in TYPESET_LESSON_KEYS})

@@ -85,6 +85,8 @@ def _generator(site: Site, channel: Channel, env: Environment) -> FeedGenerator:
         entry.updated(lesson.date)
         if issue.author.name:
             entry.author({"name": xml_text(issue.author.name), **({"email": xml_text(issue.author.email)} if issue.author.email else {})})
+        if lesson.author_copyright:
+            entry.rights(xml_text(f"© {lesson.date.year} {lesson.author_copyright}"))  # Atom only: RSS items have no rights
         for tag in lesson.tags:
             entry.category(term=xml_text(tag))
         content = xml_text(absolutize_html(template.render(site=site, issue=issue), url))

@@ -27,9 +27,11 @@ def _is_published(lesson: Lesson, future: bool, options: BuildOptions) -> bool:
     return options.include_future or not future
 
 
-def _author(site_author: Author, name: str) -> Author:
-    """The site author, or a guest by name only: a guest must not inherit the site author's email, link or role."""
-    return site_author if not name or name == site_author.name else Author(name=name)
+def _author(site_author: Author, name: str, bio: str = "") -> Author:
+    """The site author, or a guest by name and own bio only: a guest must not inherit the site author's email, link or role."""
+    if not name or name == site_author.name:
+        return replace(site_author, bio=bio) if bio else site_author
+    return Author(name=name, bio=bio)
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def assemble(
                     series=info,
                     number=index + 1,
                     count=len(course),
-                    author=_author(config.author, lesson.author or info.author),
+                    author=_author(config.author, lesson.author or info.author, lesson.author_bio),
                     greeting=lesson.greeting or info.greeting or config.greeting,
                     reply_prompt=lesson.reply_prompt or info.reply_prompt or config.reply_prompt,
                     previous=previous,
