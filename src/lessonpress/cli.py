@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("lessonpress.commands.build:build_command", "Build the site, feeds and emails into output/."),
     "check": ("lessonpress.commands.check:check_command", "Check every lesson before sending; --format json for editors."),
     "email": ("lessonpress.commands.email:email_command", "Write or print one lesson as email (.eml, .html or .txt)."),
+    "import": ("lessonpress.commands.import_archive:import_command", "Import past issues from a feed, an export, a mailbox or a folder."),
     "inbox": ("lessonpress.commands.inbox:inbox_command", "Handle new mail: list requests, bounces, votes, replies."),
     "endpoint": ("lessonpress.commands.endpoint:endpoint_command", "Serve one-click unsubscribe and the subscribe form (a small web app)."),
     "init": ("lessonpress.commands.init:init_command", "Create a new site, ready to serve."),
