@@ -12,7 +12,7 @@ from ..content.lesson import POLL_MARKER
 # "Last time I met a client…" is the lesson itself.
 SHORT = 400
 HEAD_BLOCKS = 5  # a greeting, a byline, a dateline and a recap sit in the first few blocks
-# A teaser, a signature and a bio sit in the second half (a footer of any length may follow them).
+# A teaser, a signature and a bio sit after the first third (a footer of any length may follow them).
 
 GREETING = re.compile(r"^(?:good (?:morning|afternoon|evening|day)|hello|hi|hey|dear|greetings)\b[^.?\n]{0,40}[!,.]?$", re.IGNORECASE)
 BYLINE = re.compile(r"^(?:(?:a\s+)?guest\s+(?:post|lesson|issue|column|letter)\s+)?by\s+([^,;|·\n]{2,60}?)(?:\s*[,;|·]\s*(.{1,80}))?$", re.IGNORECASE)
@@ -146,7 +146,7 @@ class _Reader:
         block = self.blocks[index]
         text = plain(block)
         head = len(self.kept) < HEAD_BLOCKS
-        tail = index >= len(self.blocks) // 2
+        tail = index >= len(self.blocks) // 3
         short = len(text) <= SHORT
         if short and not block.startswith(">"):
             for label, pattern in BOILERPLATE:
@@ -203,10 +203,11 @@ class _Reader:
     def poll(self, index: int) -> int:
         """Take a topic poll starting at `index` (a question, its choices, a write-in line); return the next index, or 0."""
         question = plain(self.blocks[index])
-        if not question.endswith("?") or len(question) > 200 or index + 1 >= len(self.blocks):
+        if not question.endswith("?") or len(question) > 200 or index + 1 >= len(self.blocks) or QUESTION.match(self.blocks[index]):
             return 0
         end = index + 1
-        if _options(self.blocks[end]) is None and len(plain(self.blocks[end])) <= 120 and end + 1 < len(self.blocks):
+        between = plain(self.blocks[end])
+        if _options(self.blocks[end]) is None and len(between) <= 120 and not between.endswith("?") and end + 1 < len(self.blocks):
             end += 1  # a line on how to vote, between the question and its choices
         options = _options(self.blocks[end])
         if options is None:

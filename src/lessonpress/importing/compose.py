@@ -42,6 +42,7 @@ def draft(found: FoundIssue, config: SiteConfig) -> Draft:
     anatomy = recognise(markdown_of(found), title, config.author.name)
     date = found.date or anatomy.date
     summary = one_line(found.summary) if found.summary and len(found.summary) <= 300 and "<" not in found.summary else ""
+    summary = "" if summary.casefold() == title.casefold() else summary  # a feed's description that only repeats the title
     return Draft(found, title, date, found.date is None and anatomy.date is not None, anatomy, summary=summary)
 
 

@@ -36,8 +36,12 @@ def _messages(path: Path) -> list[tuple[str, EmailMessage]]:
     return found
 
 
-def _why_not(message: EmailMessage, sender: str) -> str:
-    """Why a message is not a sent issue, or '' when it is one."""
+def _is_list_mail(message: EmailMessage) -> bool:
+    return bool(message.get("List-Unsubscribe") or message.get("List-Id") or str(message.get("Precedence", "")).lower() in ("bulk", "list"))
+
+
+def _why_not(message: EmailMessage, sender: str, lists_only: bool = False) -> str:
+    """Why a message is not a sent issue, or '' when it is one; `lists_only`: issues carry list headers, so mail without them is personal."""
     subject = str(message.get("Subject", ""))
     if str(message.get("Auto-Submitted", "no")).lower() != "no":
         return "sent automatically (an auto-reply or notice)"
@@ -48,6 +52,8 @@ def _why_not(message: EmailMessage, sender: str) -> str:
     address = parseaddr(str(message.get("From", "")))[1].lower()
     if sender and address != sender:
         return f"from {address or 'nobody'}, not from {sender}"
+    if lists_only and not _is_list_mail(message):
+        return "personal mail (no List-Unsubscribe or List-Id header, which the issues carry)"
     return ""
 
 
@@ -72,11 +78,12 @@ def read_mailbox(path: Path, label: str, sender: str = "") -> Archive:
     messages = _messages(path)
     senders = Counter(parseaddr(str(message.get("From", "")))[1].lower() for _, message in messages if not _why_not(message, ""))
     sender = sender.lower() or (senders.most_common(1)[0][0] if senders else "")
+    lists_only = any(_is_list_mail(message) for _, message in messages)
     issues, skipped = [], []
     for name, message in messages:
         subject = " ".join(str(message.get("Subject", "")).split())
         where = f"{name}" + (f" ({subject})" if subject else "")
-        reason = _why_not(message, sender)
+        reason = _why_not(message, sender, lists_only)
         if reason:
             skipped.append(SourceError(where, 0, f"skipped: {reason}"))
             continue

@@ -69,7 +69,9 @@ def _one_paragraph_per_line(lines: list[str]) -> bool:
     if not filled:
         return False
     long_lines = sum(1 for line in filled if len(line) > LONG_LINE)
-    return long_lines * 3 >= len(filled)
+    # A hard wrap breaks lines mid-sentence; a paragraph per line ends nearly every line with a sentence.
+    ended = sum(1 for line in filled if line.rstrip().endswith((".", "!", "?", ":", ">>", "»", "”", '"', ")")))
+    return long_lines >= 1 and ended * 5 >= len(filled) * 3
 
 
 def _list_kind(line: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -83,7 +84,10 @@ def read_archive(path: Path, sender: str = "") -> Archive:
     if start.startswith((b"{", b"[")):
         return read_json_feed(data, label)
     if start.startswith(b"<") and path.suffix.lower() not in (".html", ".htm"):
-        return _read_xml(data, label)
+        archive = _read_xml(data, label)
+        uploads = path.parent / "wp-content"
+        # Images of a WordPress export come from its uploads folder unpacked beside it, and from nowhere else.
+        return replace(archive, files=open_folder(uploads, "wp-content")) if uploads.is_dir() and not uploads.is_symlink() else archive
     if path.suffix.lower() in (".html", ".htm", ".txt", ".md", ".markdown"):
         return _failed(label, "is one issue file: put the issues in a folder and import the folder")
     return _failed(label, "is not a feed (RSS, Atom, JSON Feed), a WordPress export, a zip, an mbox, a Maildir or a folder of issues", 1)
