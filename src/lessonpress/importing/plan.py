@@ -135,7 +135,9 @@ class _Files:
                 return None
         if data is None:
             return None
-        name = file_name(reference.removeprefix("cid:"), data, self.taken)
+        # An inline image is named by its Content-ID; the part's own file name reads better.
+        hint = next((key for key, value in found.files.items() if value == data and not key.startswith("cid:")), reference.removeprefix("cid:"))
+        name = file_name(hint, data, self.taken)
         self.taken[posixpath.basename(name)] = data
         self.copied[name] = Copied(name, data)
         return name
@@ -155,6 +157,11 @@ def _link_targets(items: list[tuple[Draft, str]], archive: Archive) -> tuple[dic
     return by_url, by_path
 
 
+def _by_path_end(by_url: dict[tuple[str, str], str], path: str) -> str | None:
+    """The lesson of an issue known by its path alone (`/p/slug`, `/archive/slug`), under any host or account folder."""
+    return next((file for (host, known), file in by_url.items() if not host and known.startswith("/") and path.endswith(known)), None)
+
+
 def _resolve(item: Draft, body: str, by_url: dict[tuple[str, str], str], by_path: dict[str, str], files: _Files, notes: list[str]) -> str:
     """The body with links to imported issues and archive images pointing at lesson files and copied files."""
     remote = 0
@@ -163,7 +170,7 @@ def _resolve(item: Draft, body: str, by_url: dict[tuple[str, str], str], by_path
         nonlocal remote
         fragment = "#" + reference.split("#", 1)[1] if "#" in reference else ""
         host, path = url_path(reference)
-        lesson = by_url.get((host, path)) or (by_url.get(("", path)) if path else None)
+        lesson = by_url.get((host, path)) or (_by_path_end(by_url, path) if path else None)
         archive_name = files.archive.files.find(reference, item.found.path) if files.archive.files is not None and not host else None
         lesson = lesson or (by_path.get(archive_name) if archive_name else None)
         if lesson and not is_image:
