@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -69,8 +70,11 @@ def open_zip(path: Path, label: str) -> Container:
         members[name] = info
 
     def fetch(name: str, limit: int) -> bytes:
-        with archive.open(members[name]) as handle:
-            data = handle.read(limit + 1)
+        try:
+            with archive.open(members[name]) as handle:
+                data = handle.read(limit + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+            raise OSError(f"is damaged in the zip archive ({error})") from None
         if len(data) > limit:  # the zip's own directory understated it
             raise TooLarge(f"holds more than the {limit // 1048576} MB an import reads")
         return data

@@ -41,7 +41,7 @@ def _body(container: Container, name: str, where: str, skipped: list[SourceError
     except UnicodeDecodeError:
         skipped.append(SourceError(f"{container.label}/{name}", 0, "skipped: is not UTF-8 text"))
     except OSError as error:
-        skipped.append(SourceError(f"{container.label}/{name}", 0, f"skipped: cannot be read ({error})"))
+        skipped.append(SourceError(f"{container.label}/{name}", 0, f"skipped: {error.strerror or error}"))
     return None
 
 

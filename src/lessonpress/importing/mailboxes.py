@@ -75,7 +75,10 @@ def _files(message: EmailMessage) -> dict[str, bytes]:
 
 def read_mailbox(path: Path, label: str, sender: str = "") -> Archive:
     """Sent issues from an mbox or Maildir: from `sender` (else the address most messages come from), no replies, no reports."""
-    messages = _messages(path)
+    try:
+        messages = _messages(path)
+    except (OSError, mailbox.Error) as error:
+        return Archive("mailbox", (), errors=(SourceError(label, 0, f"cannot be read as a mailbox ({error}): check it is an mbox file or a Maildir folder"),))
     senders = Counter(parseaddr(str(message.get("From", "")))[1].lower() for _, message in messages if not _why_not(message, ""))
     sender = sender.lower() or (senders.most_common(1)[0][0] if senders else "")
     lists_only = any(_is_list_mail(message) for _, message in messages)
@@ -91,7 +94,11 @@ def read_mailbox(path: Path, label: str, sender: str = "") -> Archive:
         if body_part is None:
             skipped.append(SourceError(where, 0, "skipped: no text or HTML part"))
             continue
-        body = body_part.get_content()
+        try:
+            body = body_part.get_content()
+        except (LookupError, UnicodeError, ValueError) as error:  # an unknown charset, a broken transfer encoding
+            skipped.append(SourceError(where, 0, f"skipped: its text cannot be decoded ({error})"))
+            continue
         if len(body) > MAX_ISSUE_BYTES:
             skipped.append(SourceError(where, 0, f"skipped: its text is over {MAX_ISSUE_BYTES // 1048576} MB, far more than an issue"))
             continue

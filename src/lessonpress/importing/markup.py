@@ -52,8 +52,12 @@ def clean_soup(html: str) -> BeautifulSoup:
 def html_to_markdown(html: str) -> str:
     """Return the Markdown of an issue's HTML: ATX headings, '-' bullets, blank lines between blocks."""
     converter = MarkdownConverter(heading_style="ATX", bullets="-", escape_misc=False, escape_underscores=False, escape_asterisks=False)
-    markdown = converter.convert_soup(clean_soup(html))
-    return tidy(markdown)
+    soup = clean_soup(html)
+    try:
+        return tidy(converter.convert_soup(soup))
+    except RecursionError:
+        # Markup nested thousands deep (broken or hostile) cannot be walked tag by tag: keep its text.
+        return text_to_markdown(soup.get_text("\n"))
 
 
 def tidy(markdown: str) -> str:
