@@ -8,26 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_cli, snapshot
+from test_import import SAMPLES, make_site, zipped
 
-SAMPLES = Path(__file__).resolve().parents[1] / "data" / "import"
-SITE = '[site]\ntitle = "Quiet Clients"\nurl = "https://example.org"\n\n[author]\nname = "Clara Whitfield"\n'
+from .conftest import run_cli, snapshot
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    root = tmp_path / "site"
-    (root / "lessons").mkdir(parents=True)
-    (root / "lessonpress.toml").write_text(SITE, encoding="utf-8")
-    return root
-
-
-def zipped(folder: Path, target: Path) -> Path:
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(folder).as_posix())
-    return target
+    return make_site(tmp_path)
 
 
 def test_a_truncated_zip_is_refused_and_nothing_is_written(site: Path, tmp_path: Path) -> None:
