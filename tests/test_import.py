@@ -150,6 +150,10 @@ def test_links_and_images_stay_inside_the_site(imported: dict[str, tuple[Path, s
     elif image:
         assert image[0].get("src").startswith("https://")  # never fetched: left on the web, and said so
         assert "image left on the web" in said
+    if kind in ("mbox", "maildir"):  # an attachment the text does not show is copied and listed under the lesson
+        attached = next(anchor for anchor in select(lesson, "div.lesson-body a") if text(anchor) == "Win-back template.pdf")
+        assert attached.get("href") == "/quiet/files/win-back-template.pdf"
+        assert (root / "output" / "quiet" / "files" / "win-back-template.pdf").read_bytes().startswith(b"%PDF-1.4")
 
 
 @pytest.mark.parametrize("kind", ["substack zip", "wordpress", "mbox", "folder"])
@@ -188,7 +192,7 @@ def test_skipped_items_are_reported_with_their_reason(imported: dict[str, tuple[
     said = imported["mbox"][1]
     for reason in ("(Re: Why Quiet Clients Leave): skipped: a reply or a forward", "(Lunch on Friday?): skipped: personal mail", "(Out of office: back on Monday): skipped: sent automatically"):
         assert reason in said
-    assert "Imported 3 issues from the mailbox into lessons/quiet/ (3 skipped, 1 files copied)" in said
+    assert "Imported 3 issues from the mailbox into lessons/quiet/ (3 skipped, 2 files copied)" in said
 
 
 def test_hard_wrapped_and_one_paragraph_per_line_text_become_paragraphs_and_lists(imported: dict[str, tuple[Path, str]]) -> None:
@@ -227,6 +231,28 @@ def test_importing_again_skips_and_never_overwrites_an_edited_lesson(tmp_path: P
     assert third.status == 0
     assert "skipped: edited since import, kept as it is" in third.said
     assert edited.read_bytes() == kept
+
+
+def test_a_changed_issue_updates_its_unedited_lesson(tmp_path: Path) -> None:
+    root = make_site(tmp_path)
+    feed = tmp_path / "feed.rss"
+    feed.write_text((SAMPLES / "feed.rss").read_text(encoding="utf-8"), encoding="utf-8")
+    assert run_cli(root, "import", str(feed), "--series", "quiet").status == 0
+    feed.write_text(feed.read_text(encoding="utf-8").replace("cheap to notice and expensive to ignore", "cheap to notice and costly to ignore"), encoding="utf-8")
+    again = run_cli(root, "import", str(feed), "--series", "quiet")
+    assert again.status == 0
+    assert "Imported 1 issue from the RSS feed into lessons/quiet/ (1 updated, 2 skipped)" in again.stderr
+    assert "costly to ignore" in (root / "lessons" / "quiet" / "02-three-warning-signs.md").read_text(encoding="utf-8")
+
+
+def test_a_lessons_author_mapping_is_checked(tmp_path: Path) -> None:
+    root = make_site(tmp_path)
+    (root / "lessons" / "quiet").mkdir()
+    (root / "lessons" / "quiet" / "01-guest.md").write_text('---\ntitle: "Guest"\ndate: 2009-02-04\nauthor: {bio: "Writes.", copyright: ["x"], role: "editor"}\n---\nText.\n', encoding="utf-8")
+    done = run_cli(root, "build")
+    assert done.status == 1
+    assert "lessons/quiet/01-guest.md:4: unknown author field 'role': use name, bio or copyright" in done.stderr
+    assert "lessons/quiet/01-guest.md:4: author 'copyright' must be text, not a list: put it in quotes" in done.stderr
 
 
 def test_dry_run_shows_the_plan_and_writes_nothing(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import click
 
 from ..content.config import load_config
 from ..importing import ImportFailed, ImportPlan, Row, plan_import, read_archive, write_plan
+from ..progress import terminal_bar
 from ..untrusted import shorten, terminal_text
 from .common import print_warnings
 
@@ -30,7 +31,7 @@ def _summary(plan: ImportPlan, written: int, dry_run: bool, seconds: float) -> s
     updated = sum(1 for row in plan.rows if row.action == "updated")
     skipped = sum(1 for row in plan.rows if row.action.startswith("skipped")) + len(plan.skipped)
     copied = sum(1 for planned in plan.files if "/files/" in planned.path)
-    parts = [f"{updated} updated" if updated else "", f"{skipped} skipped" if skipped else "", f"{copied} files copied" if copied else ""]
+    parts = [f"{updated} updated" if updated else "", f"{skipped} skipped" if skipped else "", f"{copied} file{'s' if copied != 1 else ''} copied" if copied else ""]
     detail = f" ({', '.join(part for part in parts if part)})" if any(parts) else ""
     if dry_run:
         return f"Dry run: would import {lessons} issue{'s' if lessons != 1 else ''} from the {plan.kind} into lessons/{plan.series}/{detail}; nothing written, in {seconds:.2f} s"
@@ -50,7 +51,7 @@ def import_command(root: Path, source: Path, series: str, dry_run: bool, date_fr
     config, config_warnings = load_config(root)
     print_warnings(config_warnings)
     archive = read_archive(source.expanduser(), sender)
-    plan = plan_import(root, config, archive, series, date_from.date() if date_from else None)
+    plan = plan_import(root, config, archive, series, date_from.date() if date_from else None, progress=terminal_bar)
     if plan.errors:
         raise ImportFailed(list(plan.errors))
     for skipped in plan.skipped:

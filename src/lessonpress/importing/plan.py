@@ -12,6 +12,7 @@ from ..content.lesson import SLUG_PATTERN
 from ..content.markdown import make_markdown
 from ..content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES, parse_lesson
 from ..errors import SourceError
+from ..progress import Progress, silent
 from ..scaffold import lesson_slug
 from ..sitefiles import read_file
 from .compose import Draft, draft, lesson_text, with_neighbours, yaml_text
@@ -137,6 +138,10 @@ class _Files:
             return None
         # An inline image is named by its Content-ID; the part's own file name reads better.
         hint = next((key for key, value in found.files.items() if value == data and not key.startswith("cid:")), reference.removeprefix("cid:"))
+        return self.add(hint, data)
+
+    def add(self, hint: str, data: bytes) -> str:
+        """Copy `data` into files/ under a safe name from `hint`; return that name, relative to the series folder."""
         name = file_name(hint, data, self.taken)
         self.taken[posixpath.basename(name)] = data
         self.copied[name] = Copied(name, data)
@@ -181,12 +186,19 @@ def _resolve(item: Draft, body: str, by_url: dict[tuple[str, str], str], by_path
         return copied
 
     body = rewrite(body, target_of)
+    # A message's attachments that the text does not show: copied, and listed under the body so readers still get them.
+    shown = {copied.data for copied in files.copied.values()}
+    attached = [(name, data) for name, data in sorted(item.found.files.items()) if not name.startswith("cid:") and data not in shown]
+    links = [f"- [{posixpath.basename(name)}]({files.add(name, data)})" for name, data in attached]
+    if links:
+        body = body.rstrip() + "\n\nAttached:\n\n" + "\n".join(links) + "\n"
+        notes.append(f"{len(links)} attachment{'s' if len(links) > 1 else ''} copied and listed")
     if remote:
         notes.append(f"{remote} image{'s' if remote > 1 else ''} left on the web (not fetched)")
     return body
 
 
-def plan_import(root: Path, config: SiteConfig, archive: Archive, series: str, date_from: date | None = None) -> ImportPlan:
+def plan_import(root: Path, config: SiteConfig, archive: Archive, series: str, date_from: date | None = None, progress: Progress = silent) -> ImportPlan:
     """Plan the import of an archive into lessons/<series>/."""
     errors = list(archive.errors)
     if not SLUG_PATTERN.match(series) or series in RESERVED_SERIES:
@@ -196,7 +208,7 @@ def plan_import(root: Path, config: SiteConfig, archive: Archive, series: str, d
     folder = config.lessons_dir / series
     existing = _existing(folder)
     warnings: list[SourceError] = []
-    dated, rows = _dated([draft(found, config) for found in archive.issues], date_from, warnings)
+    dated, rows = _dated([draft(found, config) for found in progress(f"Reading {len(archive.issues)} issues", archive.issues)], date_from, warnings)
     placed = with_neighbours(dated)
     width = max(2, len(str(max(existing.numbers, default=0) + len(placed))))
     number = max(existing.numbers, default=0)
