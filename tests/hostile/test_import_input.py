@@ -192,3 +192,16 @@ def test_a_message_in_an_unknown_charset_is_skipped(site: Path, tmp_path: Path) 
     assert done.status == 0, done.said
     assert "sent.mbox#1 (Odd): skipped: its text cannot be decoded" in done.stderr
     assert sorted(snapshot(site / "lessons")) == ["quiet/01-fine.md", "quiet/_index.md"]
+
+
+def test_control_characters_from_an_archive_never_reach_the_terminal_or_a_lesson(site: Path, tmp_path: Path) -> None:
+    feed = tmp_path / "feed.json"
+    feed.write_text('{"version": "https://jsonfeed.org/version/1.1", "title": "Letters", "items": ['
+                    '{"id": "1", "title": "Red \\u001b[31m alert", "content_text": "Body.", "date_published": "2009-02-04T07:30:00Z"},'
+                    '{"id": "2", "title": "Undated \\u001b]0;owned\\u0007", "content_text": "Body."}]}', encoding="utf-8")
+    done = run_cli(site, "import", str(feed), "--series", "quiet")
+    assert done.status == 0, done.said
+    assert "\x1b" not in done.said and "\x07" not in done.said
+    assert "Undated \\x1b]0;owned\\x07" in done.stderr  # the skipped, undated issue, named with its escapes shown
+    lesson = (site / "lessons" / "quiet" / "01-red-31m-alert.md").read_text(encoding="utf-8")
+    assert 'title: "Red [31m alert"' in lesson and "\x1b" not in lesson

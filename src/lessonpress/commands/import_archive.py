@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -17,13 +18,14 @@ from .common import print_warnings
 
 def _table(rows: tuple[Row, ...]) -> list[str]:
     """One line per issue: its lesson file (or where it was), what happened, what was recognised, what was left or dropped."""
+    # Titles, names and paths come from the archive: printed with every control character shown, never obeyed.
     cells = [
-        (terminal_text(shorten(row.file.rsplit("/", 1)[-1] or row.origin, 60)), row.action, ", ".join(row.recognised) or "–", "; ".join(row.left) or "–")
+        tuple(terminal_text(cell) for cell in (shorten(row.file.rsplit("/", 1)[-1] or row.origin, 60), row.action, ", ".join(row.recognised) or "–", "; ".join(row.left) or "–"))
         for row in rows
     ]
     header = ("lesson", "done", "recognised", "left in the body / dropped")
     widths = [max(len(cell[column]) for cell in [header, *cells]) for column in range(3)]
-    return [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {terminal_text(d)}".rstrip() for a, b, c, d in [header, *cells]]
+    return [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}".rstrip() for a, b, c, d in [header, *cells]]
 
 
 def _summary(plan: ImportPlan, written: int, dry_run: bool, seconds: float) -> str:
@@ -56,7 +58,8 @@ def import_command(root: Path, source: Path, series: str, dry_run: bool, date_fr
         raise ImportFailed(list(plan.errors))
     for skipped in plan.skipped:
         click.echo(terminal_text(str(skipped)), err=True)
-    print_warnings(plan.warnings)
+    for warning in sorted(plan.warnings):
+        click.echo(terminal_text(str(replace(warning, message=f"warning: {warning.message}"))), err=True)
     if plan.rows:
         for line in _table(plan.rows):
             click.echo(line)

@@ -15,6 +15,11 @@ CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
 
 
+def where_in(label: str, what: str, number: int, title: str) -> str:
+    """Where an issue is in its feed, as messages name it: `feed.xml: item 3 (Title)`."""
+    return f"{label}: {what} {number}" + (f" ({title})" if title else "")
+
+
 def _text(element: Element | None) -> str:
     return "".join(element.itertext()).strip() if element is not None else ""
 
@@ -33,7 +38,8 @@ def read_rss(channel: Element, label: str) -> Archive:
         link, guid = _text(item.find("link")), _text(item.find("guid"))
         body = _text(item.find(CONTENT)) or _text(item.find("description"))
         issues.append(FoundIssue(
-            key=f"rss:{guid or link or number}", origin=f"{label}: item {number}", title=_text(item.find("title")), body=body, markup="html",
+            # Without a guid or link, the title and date name the item: its place in the feed moves as issues are added.
+            key=f"rss:{guid or link or _text(item.find('title')) + '|' + _text(item.find('pubDate'))}", origin=where_in(label, "item", number, _text(item.find("title"))), title=_text(item.find("title")), body=body, markup="html",
             date=read_date(_text(item.find("pubDate"))), author=_rss_author(item),
             summary=_text(item.find("description")) if item.find(CONTENT) is not None else "",
             tags=tuple(_text(category) for category in item.findall("category") if _text(category)),
@@ -63,7 +69,7 @@ def read_atom(feed: Element, label: str) -> Archive:
         body, is_html = _atom_content(entry)
         summary = _text(entry.find(ATOM + "summary")) if entry.find(ATOM + "content") is not None else ""
         issues.append(FoundIssue(
-            key=f"atom:{_text(entry.find(ATOM + 'id')) or number}", origin=f"{label}: entry {number}", title=_text(entry.find(ATOM + "title")),
+            key=f"atom:{_text(entry.find(ATOM + 'id')) or number}", origin=where_in(label, "entry", number, _text(entry.find(ATOM + "title"))), title=_text(entry.find(ATOM + "title")),
             body=body, markup="html" if is_html else "text", date=read_date(_text(entry.find(ATOM + "published")) or _text(entry.find(ATOM + "updated"))),
             author=_text(entry.find(f"{ATOM}author/{ATOM}name")), summary=summary,
             tags=tuple(category.get("term", "") for category in entry.findall(ATOM + "category") if category.get("term")),
@@ -97,7 +103,7 @@ def read_json_feed(data: bytes, label: str) -> Archive:
         tags = tags if isinstance(tags, list) else []
         url = str(item.get("url") or "")
         issues.append(FoundIssue(
-            key=f"json:{item.get('id') or url or number}", origin=f"{label}: item {number}", title=str(item.get("title") or ""),
+            key=f"json:{item.get('id') or url or number}", origin=where_in(label, "item", number, str(item.get("title") or "")), title=str(item.get("title") or ""),
             body=str(html if isinstance(html, str) else text or ""), markup="html" if isinstance(html, str) else "text",
             date=read_date(str(item.get("date_published") or item.get("date_modified") or "")),
             author=_author_name(item.get("authors") or item.get("author")), summary=str(item.get("summary") or ""),

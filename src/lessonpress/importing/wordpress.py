@@ -5,7 +5,7 @@ from __future__ import annotations
 from xml.etree.ElementTree import Element
 
 from ..errors import SourceError
-from .feeds import CONTENT, DC_CREATOR
+from .feeds import CONTENT, DC_CREATOR, where_in
 from .model import Archive, FoundIssue
 from .when import read_date
 
@@ -37,7 +37,7 @@ def read_wxr(root: Element, label: str) -> Archive:
     for number, item in enumerate(channel.findall("item"), start=1):
         kind, status = _wp(item, "post_type", namespace) or "post", _wp(item, "status", namespace)
         title = "".join(item.findtext("title") or "").strip()
-        where = f"{label}: item {number}" + (f" ({title})" if title else "")
+        where = where_in(label, "item", number, title)
         if kind != "post":
             reason = KNOWN_TYPES.get(kind, f"of type '{kind}', which is not a post")
             skipped.append(SourceError(where, 0, f"skipped: {reason}"))
