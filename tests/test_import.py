@@ -296,3 +296,22 @@ def test_the_example_sites_own_feed_imports_into_a_new_site(tmp_path: Path) -> N
     assert text(only(lesson, "p.byline")).startswith("By Clara Whitfield")
     assert len(select(lesson, "p.question")) == 3
     assert select(lesson, "section.poll a.poll-write-in")
+
+
+def test_a_second_archive_never_replaces_an_earlier_ones_image(tmp_path: Path) -> None:
+    root = make_site(tmp_path)
+    assert run_cli(root, "import", str(SAMPLES / "folder"), "--series", "quiet").status == 0
+    first_image = (root / "lessons" / "quiet" / "files" / "letter.png").read_bytes()
+    other = tmp_path / "more"
+    (other / "images").mkdir(parents=True)
+    (other / "images" / "letter.png").write_bytes(b"\x89PNG\r\n\x1a\n another picture")
+    (other / "2009-03-04-renewals.html").write_text('<title>Renewals</title><p>See <img src="images/letter.png" alt="A renewal letter"></p>', encoding="utf-8")
+    done = run_cli(root, "import", str(other), "--series", "quiet")
+    assert done.status == 0, done.said
+    assert (root / "lessons" / "quiet" / "files" / "letter.png").read_bytes() == first_image
+    lesson = (root / "lessons" / "quiet" / "04-renewals.md").read_text(encoding="utf-8")
+    copied = lesson.split("](", 1)[1].split(")", 1)[0]
+    assert copied.startswith("files/letter-") and copied.endswith(".png")
+    assert (root / "lessons" / "quiet" / copied).read_bytes().endswith(b"another picture")
+    build_into(root)
+    assert run_cli(root, "check").status == 0

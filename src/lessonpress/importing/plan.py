@@ -60,8 +60,7 @@ class _Existing:
 
     numbers: tuple[int, ...]
     slugs: frozenset[str]
-    records: dict[str, tuple[str, bool, str]]  # source id → (file, unedited since import, digest)
-    files: frozenset[str]  # every file name in files/
+    records: dict[str, tuple[str, bool]]  # source id → (file, unedited since import)
 
 
 def _existing(folder: Path) -> _Existing:
@@ -78,10 +77,8 @@ def _existing(folder: Path) -> _Existing:
             except OSError:
                 continue
             if found is not None:
-                records[found[0].source] = (path.name, found[1], found[0].digest)
-    attached = folder / "files"
-    names = frozenset(path.name for path in attached.iterdir()) if attached.is_dir() else frozenset()
-    return _Existing(tuple(numbers), frozenset(slugs), records, names)
+                records[found[0].source] = (path.name, found[1])
+    return _Existing(tuple(numbers), frozenset(slugs), records)
 
 
 def _recognised(item: Draft) -> tuple[str, ...]:
@@ -116,10 +113,10 @@ def _dated(drafts: list[Draft], date_from: date | None, warnings: list[SourceErr
 class _Files:
     """Images and attachments the issues show that the archive holds, each copied once into files/."""
 
-    def __init__(self, archive: Archive, existing: _Existing) -> None:
+    def __init__(self, archive: Archive, folder: Path) -> None:
         self.archive = archive
+        self.folder = folder  # lessons/<series>/: a file of the same name there from an earlier import is never replaced
         self.taken: dict[str, bytes] = {}
-        self.existing = existing
         self.copied: dict[str, Copied] = {}
         self.problems: list[str] = []
 
@@ -143,6 +140,9 @@ class _Files:
     def add(self, hint: str, data: bytes) -> str:
         """Copy `data` into files/ under a safe name from `hint`; return that name, relative to the series folder."""
         name = file_name(hint, data, self.taken)
+        on_disk = self.folder / name
+        if name not in self.copied and on_disk.is_file() and read_file(on_disk) != data:
+            name = file_name(hint, data, {posixpath.basename(name): b""})  # the name is taken by other bytes: add the digest
         self.taken[posixpath.basename(name)] = data
         self.copied[name] = Copied(name, data)
         return name
@@ -227,7 +227,7 @@ def plan_import(root: Path, config: SiteConfig, archive: Archive, series: str, d
         slugs.add(unique)
         named.append((item, f"{number:0{width}d}-{unique}.md", notes, "new"))
     by_url, by_path = _link_targets([(item, file) for item, file, _, _ in named], archive)
-    files = _Files(archive, existing)
+    files = _Files(archive, folder)
     md = make_markdown()
     planned: list[Planned] = []
     for item, file, notes, action in named:
@@ -252,9 +252,8 @@ def plan_import(root: Path, config: SiteConfig, archive: Archive, series: str, d
         planned.append(Planned(source, text.encode("utf-8"), replaces=action == "updated"))
         rows.append(Row(item.found.origin, action, source, _recognised(item), tuple(left)))
     for copied in files.copied.values():
-        name = posixpath.basename(copied.name)
         path = folder / copied.name
-        if name in existing.files and path.is_file() and read_file(path) == copied.data:
+        if path.is_file() and read_file(path) == copied.data:
             continue
         planned.append(Planned(f"lessons/{series}/{copied.name}", copied.data))
     warnings.extend(SourceError(archive.files.label if archive.files else series, 0, problem) for problem in files.problems)
