@@ -177,7 +177,7 @@ def test_parts_reach_feeds_and_both_emails(imported: dict[str, tuple[Path, str]]
     plain = (root / "output" / "email" / "quiet" / "three-warning-signs.txt").read_text(encoding="utf-8")
     unwrapped = " ".join(plain.split())
     for part in ("By Maria Lopez", "Maria Lopez runs the account team at a design studio in Lyon", "© 2009 Maria Lopez", "Q: Which of the three signs",
-                 "Last time: Why Quiet Clients Leave – you learned why quiet clients leave", "Next time: a win-back letter you can send this week.", "P.S. Which warning sign surprised you most?"):
+                 "Last time: Why Quiet Clients Leave — you learned why quiet clients leave", "Next time: a win-back letter you can send this week.", "P.S. Which warning sign surprised you most?"):
         assert part in unwrapped
     first_text = " ".join((root / "output" / "email" / "quiet" / "why-quiet-clients-leave.txt").read_text(encoding="utf-8").split())
     assert "Which of these should a future lesson cover?" in first_text and "Win-back letters that work" in first_text

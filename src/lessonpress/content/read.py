@@ -36,7 +36,7 @@ LESSON_KEYS = (
 )
 SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "cadence")
 # Front-matter text a reader sees: set with the body's quotes, dashes and ellipses (ids, slugs and names stay as typed).
-TYPESET_LESSON_KEYS = ("teaser", "preheader", "reply_prompt", "greeting")
+TYPESET_LESSON_KEYS = ("teaser", "preheader", "reply_prompt", "greeting", "author_bio", "author_copyright")  # like [author] bio and [site] copyright
 TYPESET_SERIES_KEYS = ("title", "description", "reply_prompt", "greeting")
 POLL_KEYS = ("question", "options", "write_in", "id")
 AUTHOR_KEYS = ("name", "bio", "copyright")
@@ -163,7 +163,7 @@ def _author(front: FrontMatter, source: str, errors: list[SourceError]) -> dict[
     """Read `author`: a name, or a mapping with `name` and optionally `bio` and `copyright` (the holder of the © line)."""
     value = front.values.get("author")
     if not isinstance(value, dict):
-        return {"author": _text(front, "author", source, errors)}
+        return {"author": _text(front, "author", source, errors), "author_bio": "", "author_copyright": ""}
     lines = front.nested_lines.get("author", {})
     line = front.line_of("author")
     parts = {}
