@@ -190,6 +190,8 @@ class SiteConfig:
     feed_limit: int = setting(20, checks=(_at_least(1),))
     search: bool = setting(True)  # the search page, the header's search box and the Pagefind index (with the `search` extra)
     offline: bool = setting(False)  # links name each folder's index.html, so the site works opened from disk (`build --offline`)
+    # The share image of every page that names none of its own; checked against the published files by site/share.py.
+    image: str = setting("")
     author: Author = Author()
     email: EmailConfig = EmailConfig()
     polls: PollConfig = PollConfig()
@@ -245,6 +247,14 @@ def _line_of(text: str, section: str, key: str | None = None) -> int:
 
 # A theme is a folder name under themes/.
 THEME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def key_line(root: Path, section: str, key: str) -> int:
+    """The line of `key` in `[section]` of the site's lessonpress.toml, for a problem found after loading it; 1 when unreadable."""
+    try:
+        return _line_of(read_file(root / CONFIG_NAME).decode("utf-8-sig"), section, key)
+    except (OSError, UnicodeDecodeError):  # NotPlainFile is an OSError
+        return 1
 
 
 def url_problem(url: str, schemes: tuple[str, ...]) -> str:

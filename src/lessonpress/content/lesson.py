@@ -47,6 +47,7 @@ class Lesson:
     covers: str = ""  # id of the backlog topic this lesson answers
     no_poll: bool = False  # `poll: false`: no poll, not even one from the topic backlog
     links: tuple[tuple[str, int], ...] = ()  # relative links/images in the body, with their lines
+    image: str = ""  # share image as written: a path relative to the lesson's folder, or an http(s) URL
 
     @property
     def path(self) -> str:
@@ -67,6 +68,7 @@ class SeriesInfo:
     author: str = ""
     greeting: str = ""
     cadence_days: int = 7
+    image: str = ""  # default share image of the series' pages, as written in _index.md
 
     @property
     def path(self) -> str:

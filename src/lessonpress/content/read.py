@@ -32,9 +32,9 @@ INDEX_FILE = "_index.md"
 RESERVED_SERIES = frozenset({"tags", "archive", "static", "email", "topics", "search", "pagefind"})
 LESSON_KEYS = (
     "title", "date", "summary", "teaser", "tags", "draft", "slug", "author", "preheader",
-    "reply_prompt", "greeting", "poll", "poll_results", "show_write_ins", "covers",
+    "reply_prompt", "greeting", "poll", "poll_results", "show_write_ins", "covers", "image",
 )
-SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "cadence")
+SERIES_KEYS = ("title", "description", "reply_prompt", "author", "greeting", "cadence", "image")
 # Front-matter text a reader sees: set with the body's quotes, dashes and ellipses (ids, slugs and names stay as typed).
 TYPESET_LESSON_KEYS = ("teaser", "preheader", "reply_prompt", "greeting", "author_bio", "author_copyright")  # like [author] bio and [site] copyright
 TYPESET_SERIES_KEYS = ("title", "description", "reply_prompt", "greeting")
@@ -244,7 +244,7 @@ def parse_lesson(
         errors.append(SourceError(source, front.line_of("slug") if "slug" in front.values else 0, f"slug '{slug}' may use only lowercase letters, digits and hyphens (it becomes the page's folder)"))
     poll = _poll(front, source, f"{series}-{slug}", default_question, errors, style)
     summary = _text(front, "summary", source, errors)
-    fields = {key: _text(front, key, source, errors) for key in ("teaser", "preheader", "reply_prompt", "greeting", "poll_results", "covers")}
+    fields = {key: _text(front, key, source, errors) for key in ("teaser", "preheader", "reply_prompt", "greeting", "poll_results", "covers", "image")}
     fields.update(_author(front, source, errors))
     if errors or when is None:
         return None, errors, warnings
@@ -281,7 +281,7 @@ def parse_series_index(source: str, raw: bytes, md: Markdown, style: QuoteStyle 
         return None, [SourceError(source, error.line, error.message)], []
     warnings = _unknown_keys(source, front, SERIES_KEYS)
     errors.extend(_front_problems(source, front))
-    fields = {key: _text(front, key, source, errors) for key in ("title", "description", "reply_prompt", "author", "greeting")}
+    fields = {key: _text(front, key, source, errors) for key in ("title", "description", "reply_prompt", "author", "greeting", "image")}
     cadence_text = _text(front, "cadence", source, errors) or "7d"
     cadence = re.fullmatch(r"(\d+)\s*([dw])", cadence_text)
     if cadence is None or int(cadence.group(1)) == 0:

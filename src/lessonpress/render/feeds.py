@@ -164,6 +164,8 @@ def _json_feed(feed: ChannelFeed, form: FeedFormat, self_url: str) -> bytes:
             entry["authors"] = [_json_author(author.name, author.url)]
         if lesson.tags:
             entry["tags"] = list(lesson.tags)
+        if issue.image:
+            entry["image"] = issue.image
         items.append(entry)
     document: dict[str, object] = {
         "version": "https://jsonfeed.org/version/1.1",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, replace
 
-from ..content.config import Author, SiteConfig
+from ..content.config import CONFIG_NAME, Author, SiteConfig, key_line
 from ..content.frontmatter import front_matter_lines
 from ..content.lesson import Lesson, SeriesInfo
 from ..errors import SourceError
@@ -19,6 +19,7 @@ from .model import (
     TopicStatus,
     slugify,
 )
+from .share import resolve_image
 
 
 def _is_published(lesson: Lesson, future: bool, options: BuildOptions) -> bool:
@@ -131,6 +132,21 @@ def _tag_problems(config: SiteConfig, lesson: Lesson, name: str, slug: str, name
     return [SourceError(lesson.source, line, f"tags '{name}' and '{other}' would share the page /tags/{slug}/: spell both the same way, or make them differ in letters")]
 
 
+def _share_image(config: SiteConfig, value: str, source: str, assets: set[str], inherited: str, errors: list[SourceError]) -> str:
+    """The URL of the share image a lesson or series names (relative to its file), else the one it inherits."""
+    found = resolve_image(config, value, posixpath.dirname(source), "the file that names it", assets)
+    if found.problem:
+        errors.append(SourceError(source, front_matter_lines(config.root / source).get("image", 1), found.problem))
+    return found.url or inherited
+
+
+def _site_image(config: SiteConfig, assets: set[str], errors: list[SourceError]) -> str:
+    found = resolve_image(config, config.image, "", f"the site folder (where {CONFIG_NAME} is)", assets)
+    if found.problem:
+        errors.append(SourceError(CONFIG_NAME, key_line(config.root, "site", "image"), f"[site] {found.problem}"))
+    return found.url
+
+
 def _unknown_poll_results(config: SiteConfig, lessons: list[Lesson], poll_results: dict[str, PollResults]) -> list[SourceError]:
     """Report `poll_results:` naming a poll no lesson asks and no tally recorded: the lesson would silently show nothing."""
     known = set(poll_results) | {lesson.poll.id for lesson in lessons if lesson.poll is not None}
@@ -162,6 +178,7 @@ def assemble(
     asked = asked or {}
 
     errors.extend(_unknown_poll_results(config, lessons, poll_results))
+    site_image = _site_image(config, asset_set, errors)
     seen_paths: dict[str, Lesson] = {}
     for lesson in sorted(lessons, key=lambda item: item.source):
         if lesson.path in seen_paths:
@@ -180,6 +197,7 @@ def assemble(
     all_series: list[Series] = []
     for slug in sorted(by_series):
         info = infos.get(slug) or SeriesInfo(slug=slug, title=slug.replace("-", " ").title())
+        series_image = _share_image(config, info.image, info.source, asset_set, site_image, errors)
         course = sorted(by_series[slug], key=lambda item: (item.order, item.date, item.source))
         # Compared once per lesson: each comparison of datetimes in two zones looks up both offsets.
         future = [lesson.date > options.now for lesson in course]
@@ -211,11 +229,12 @@ def assemble(
                     scheduled=future[index],
                     results=results_for(lesson, previous, poll_results),
                     asked=asked.get(lesson.source),
+                    image=_share_image(config, lesson.image, lesson.source, asset_set, series_image, errors),
                 )
             )
             previous = lesson
         upcoming = tuple(lesson for lesson, out in zip(course, published) if not out)
-        all_series.append(Series(info=info, issues=tuple(issues), upcoming=upcoming))
+        all_series.append(Series(info=info, issues=tuple(issues), upcoming=upcoming, image=series_image))
 
     newest_first = tuple(
         sorted((issue for series in all_series for issue in series.issues), key=lambda issue: (issue.lesson.date, issue.lesson.source), reverse=True)
@@ -238,7 +257,7 @@ def assemble(
             tagged.setdefault(slug, []).append(issue)
     tag_names.pop("", None)
     tags = tuple(Tag(slug=slug, name=tag_names[slug], issues=tuple(tagged[slug])) for slug in sorted(tag_names))
-    return Site(config=config, series=tuple(all_series), issues=newest_first, tags=tags, assets=assets), errors
+    return Site(config=config, series=tuple(all_series), issues=newest_first, tags=tags, assets=assets, image=site_image), errors
 
 
 def results_for(lesson: Lesson, previous: Lesson | None, results: dict[str, PollResults]) -> PollResults | None:

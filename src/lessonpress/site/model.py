@@ -133,6 +133,7 @@ class Issue:
     scheduled: bool = False  # shown only because the build includes future lessons
     results: PollResults | None = None  # readers' answers to an earlier poll, shown in this issue
     asked: TopicStatus | None = None  # the backlog topic this lesson answers, with its votes
+    image: str = ""  # absolute URL of the share image: the lesson's own, else its series', else the site's
 
     @property
     def path(self) -> str:
@@ -159,6 +160,7 @@ class Series:
     info: SeriesInfo
     issues: tuple[Issue, ...]  # course order
     upcoming: tuple[Lesson, ...]  # scheduled, not yet published
+    image: str = ""  # absolute URL of the series' share image, else the site's
 
     @property
     def path(self) -> str:
@@ -184,6 +186,7 @@ class Site:
     tags: tuple[Tag, ...]
     assets: tuple[str, ...]  # files under lessons/ copied beside the pages, posix relative to lessons/
     topics: TopicBoard = TopicBoard()
+    image: str = ""  # absolute URL of the site's share image ([site] image)
 
 
 @dataclass(frozen=True)
