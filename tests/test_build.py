@@ -188,7 +188,7 @@ def test_series_page_has_intro_and_lessons_in_course_order_with_the_scheduled_on
     assert [text(item).split(" · ")[0] for item in items] == ["Why They Leave", "The First Days", "The Renewal Talk"]
     assert [bool(select(item, "a")) for item in items] == [True, True, False]
     feeds = {a.get("href") for a in select(only(series, ".feeds"), "a")}
-    assert feeds == {"/letters/retention/feed.xml", "/letters/retention/atom.xml"}
+    assert feeds == {"/letters/retention/feed.xml", "/letters/retention/atom.xml", "/letters/retention/feed.json"}
 
 
 def test_series_without_index_takes_its_title_from_the_folder(page: Page) -> None:

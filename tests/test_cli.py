@@ -30,7 +30,7 @@ def invalid_site(case: str, destination: Path) -> Path:
 def test_build_prints_a_summary_and_writes_output(basic: Path) -> None:
     result = run_build(basic)
     assert result.exit_code == 0, result.output
-    assert re.match(r"Built 4 lessons in 2 series: 15 pages, 6 feeds\b", result.stdout)
+    assert re.match(r"Built 4 lessons in 2 series: 15 pages, 9 feeds\b", result.stdout)
     assert result.stderr == ""
     assert (basic / "output" / "retention" / "why-they-leave" / "index.html").is_file()
 

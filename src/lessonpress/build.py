@@ -11,9 +11,9 @@ from pathlib import Path
 
 from jinja2 import Environment
 
-from .content.config import SiteConfig
+from .content.config import CONFIG_NAME, SiteConfig
 from .content.read import Sources, read_sources
-from .errors import BuildFailed, SourceError
+from .errors import BuildFailed, SiteFailed, SourceError
 from .incremental.digest import render_fingerprint, site_digests
 from .incremental.jobs import Job, site_jobs
 from .incremental.run import run_job, run_jobs
@@ -62,7 +62,7 @@ def prepare(
     backlog: Callable[[SiteConfig], tuple[Backlog, list[SourceError]]] = read_backlog,
     links: LinkResolver | None = None,
 ) -> tuple[Site, Environment, list[SourceError]]:
-    """Load a site and give it its template environment; raise `BuildFailed` with every error found, the theme's included."""
+    """Load a site and give it its template environment; raise `SiteFailed` with every error found, the theme's included."""
     loaded = load_site(root, options, read=read, backlog=backlog, links=links)
     replace(loaded, errors=loaded.errors + tuple(theme_errors(loaded.site.config))).or_fail()
     return loaded.site, environment(loaded.site.config), list(loaded.warnings)
@@ -123,7 +123,13 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
         raise BuildFailed([problem])
     # 2. Read the lessons, settings and data, and assemble the site.
     options = options or BuildOptions(now=datetime.now(UTC))
-    site, env, warnings = prepare(root, options, read=partial(read_sources, progress=progress))
+    try:
+        site, env, warnings = prepare(root, options, read=partial(read_sources, progress=progress))
+    except SiteFailed as failure:
+        if not (root / CONFIG_NAME).exists():
+            raise  # outside a site: there is no output/ to speak of
+        # Said as a build's stop: whether output/ survived is what the author wants to know.
+        raise BuildFailed(failure.errors, failure.warnings) from None
     own = site.config.output_dir.resolve()
     # The default output/ too: it may be a link to the site itself.
     problem = output_error(own, root) if output is None else None

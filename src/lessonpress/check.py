@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .build import render
 from .content.frontmatter import FrontMatterError, decode_source, split_front_matter
-from .errors import BuildFailed, SourceError
+from .errors import SiteFailed, SourceError
 from .site.model import BuildOptions, Issue, Site
 
 GOOD_POLL_OPTIONS = 3  # readers choose well from three to five topics
@@ -88,7 +88,7 @@ def check_site(root: Path, now: datetime) -> CheckReport:
     options = BuildOptions(now=now, include_drafts=True, include_future=True)
     try:
         site, _, warnings = render(root, options)
-    except BuildFailed as failure:
+    except SiteFailed as failure:
         findings = tuple(Finding(error.path, error.line, "error", error.message) for error in failure.errors)
         return CheckReport(tuple(sorted(findings)), None, time.perf_counter() - started)
     all_warnings = set(warnings) | set(lesson_warnings(site))

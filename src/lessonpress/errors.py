@@ -49,13 +49,28 @@ class Stopped(click.ClickException):
         click.echo(self.format_message(), err=True, file=file)
 
 
-class BuildFailed(Stopped):
-    """A build stopped by source errors."""
+def plural(count: int, word: str, many: str = "") -> str:
+    """Say how many: '1 file', '2 files' (`many` for a word whose plural is not word + 's')."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
+class SiteFailed(Stopped):
+    """A command stopped by problems in the site's files before it made or changed anything."""
 
     def __init__(self, errors: Iterable[SourceError], warnings: Iterable[SourceError] = ()) -> None:
         found = sorted(errors)
-        count = len(found)
-        super().__init__(found, f"build failed: {count} error{'s' if count != 1 else ''}; output/ was left as it was", warnings)
+        self.warnings = tuple(warnings)
+        super().__init__(found, self.closing(len(found)), self.warnings)
+
+    def closing(self, count: int) -> str:
+        return f"stopped: {plural(count, 'error')}; nothing was changed"
+
+
+class BuildFailed(SiteFailed):
+    """A build stopped by source errors (raised by `build` itself: another command's stop names no output folder)."""
+
+    def closing(self, count: int) -> str:
+        return f"build failed: {plural(count, 'error')}; output/ was left as it was"
 
 
 class SendFailed(Stopped):

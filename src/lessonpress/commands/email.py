@@ -9,25 +9,25 @@ from pathlib import Path
 import click
 
 from ..build import prepare
-from ..errors import BuildFailed, SourceError, Stopped
+from ..errors import SiteFailed, SourceError, Stopped
 from ..incremental.write import file_error, write_file
 from ..render.emails import Mailer, Recipient
+from ..site.lookup import find_issue, find_unpublished, naming_hint
 from ..site.model import BuildOptions, Issue, Site
 from .common import print_warnings
 
 
-def find_issue(site: Site, root: Path, lesson: str) -> Issue:
-    """Find a lesson by its source path or by `series/slug`; say how to name it when none matches."""
-    wanted = lesson.strip("/")
-    path = Path(lesson)
-    if path.suffix == ".md":
-        # A path may be given from anywhere; lessons know their source relative to the site folder.
-        resolved = (Path.cwd() / path).resolve()
-        wanted = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else path.as_posix()
-    for issue in site.issues:
-        if wanted in (issue.lesson.source, f"{issue.lesson.series}/{issue.lesson.slug}"):
-            return issue
-    raise BuildFailed([SourceError(lesson, 0, "no published lesson by that name: give a file like lessons/retention/01-why-customers-leave.md or series/slug like retention/why-customers-leave (add --drafts or --future for unpublished ones)")])
+def _issue(site: Site, root: Path, lesson: str, now: datetime) -> Issue:
+    """The lesson named; a draft or a scheduled one is named as such, with the option that includes it."""
+    issue = find_issue(site, root, lesson)
+    if issue is not None:
+        return issue
+    hidden = find_unpublished(root, lesson, now)
+    if hidden is None:
+        raise SiteFailed([SourceError(lesson, 0, f"no lesson by that name: {naming_hint(site)}")])
+    if hidden.lesson.draft:
+        raise SiteFailed([SourceError(hidden.lesson.source, 0, "is a draft: add --drafts to write its email anyway")])
+    raise SiteFailed([SourceError(hidden.lesson.source, 0, f"is dated {hidden.lesson.date.isoformat()}, in the future: add --future to write its email anyway")])
 
 
 @click.command("email")
@@ -49,7 +49,7 @@ def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output
     options = BuildOptions(now=datetime.now(UTC), include_drafts=drafts, include_future=future)
     site, _, warnings = prepare(root, options)
     print_warnings(warnings)
-    issue = find_issue(site, root, lesson)
+    issue = _issue(site, root, lesson, options.now)
     mailer = Mailer(site)
     recipient = Recipient(email=to, name=name)
     if kind == "eml":

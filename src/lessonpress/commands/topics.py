@@ -49,18 +49,9 @@ def _status_lines(status: TopicStatus) -> list[str]:
     return lines
 
 
-@click.group("topics", invoke_without_command=True)
-@click.pass_context
-def topics_group(ctx: click.Context) -> None:
-    """The readers' topic backlog in data/topics.yml.
-
-    Without a subcommand: list the open topics, most votes first, then the covered ones;
-    under each topic, the votes each automatic poll gave it, newest poll first.
-    """
-    if ctx.invoked_subcommand is not None:
-        return
+def _list_topics(root: Path) -> None:
     started = time.perf_counter()
-    _, plan, _ = _load(ctx.obj)
+    _, plan, _ = _load(root)
     open_topics = sorted((status for status in plan.statuses if not status.covered_by), key=lambda status: (-status.votes, status.topic.added, status.id))
     covered = [status for status in plan.statuses if status.covered_by]
     if open_topics:
@@ -74,6 +65,25 @@ def topics_group(ctx: click.Context) -> None:
         f"Listed {_plural(len(plan.statuses), 'topic')} ({len(open_topics)} open, {len(covered)} covered) "
         f"with {_plural(votes, 'vote')} in {time.perf_counter() - started:.2f} s"
     )
+
+
+@click.group("topics", invoke_without_command=True)
+@click.pass_context
+def topics_group(ctx: click.Context) -> None:
+    """The readers' topic backlog in data/topics.yml.
+
+    Without a subcommand, or with `list`: the open topics, most votes first, then the covered ones;
+    under each topic, the votes each automatic poll gave it, newest poll first.
+    """
+    if ctx.invoked_subcommand is None:
+        _list_topics(ctx.obj)
+
+
+@topics_group.command("list")
+@click.pass_obj
+def list_command(root: Path) -> None:
+    """List the open topics, most votes first, then the covered ones (the same as 'lessonpress topics')."""
+    _list_topics(root)
 
 
 def _add(config: SiteConfig, plan: TopicPlan, title: str, topic_id: str, description: str, write_in: str = "") -> Topic:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..addresses import ADDR_SPEC
-from ..errors import BuildFailed, SourceError
+from ..errors import SiteFailed, SourceError
 from ..sitefiles import NotPlainFile, read_file
 from ..tokens import AddressTemplate, TemplateError
 from ..untrusted import one_line
@@ -309,24 +309,24 @@ SECTIONS: dict[str, dict[str, _Key]] = {name: _section_keys(kind) for name, kind
 
 
 def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
-    """Read `root/lessonpress.toml`; return the config and its warnings, or raise `BuildFailed`."""
+    """Read `root/lessonpress.toml`; return the config and its warnings, or raise `SiteFailed`."""
     path = root / CONFIG_NAME
     try:
         text = read_file(path).decode("utf-8-sig")
     except FileNotFoundError:
-        raise BuildFailed([SourceError(CONFIG_NAME, 0, f"not found in {root}: run lessonpress in a site folder, or create one with 'lessonpress init DIR'")]) from None
+        raise SiteFailed([SourceError(CONFIG_NAME, 0, f"not found in {root}: run lessonpress in a site folder, or create one with 'lessonpress init DIR'")]) from None
     except UnicodeDecodeError:
-        raise BuildFailed([SourceError(CONFIG_NAME, 1, "is not valid UTF-8: save it as UTF-8")]) from None
+        raise SiteFailed([SourceError(CONFIG_NAME, 1, "is not valid UTF-8: save it as UTF-8")]) from None
     except (IsADirectoryError, NotPlainFile) as error:
         what = "a folder" if isinstance(error, IsADirectoryError) or path.is_dir() else "not a plain file (a FIFO or a device)"
-        raise BuildFailed([SourceError(CONFIG_NAME, 0, f"is {what} in {root}: remove it and create the settings file (see 'lessonpress init')")]) from None
+        raise SiteFailed([SourceError(CONFIG_NAME, 0, f"is {what} in {root}: remove it and create the settings file (see 'lessonpress init')")]) from None
     except OSError as error:
-        raise BuildFailed([SourceError(CONFIG_NAME, 0, f"cannot be read ({error.strerror}): check that it is a readable file")]) from None
+        raise SiteFailed([SourceError(CONFIG_NAME, 0, f"cannot be read ({error.strerror}): check that it is a readable file")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"line (\d+)", str(error))
-        raise BuildFailed([SourceError(CONFIG_NAME, int(match.group(1)) if match else 1, f"invalid TOML: {error}")]) from None
+        raise SiteFailed([SourceError(CONFIG_NAME, int(match.group(1)) if match else 1, f"invalid TOML: {error}")]) from None
 
     errors: list[SourceError] = []
     warnings: list[SourceError] = []
@@ -361,7 +361,7 @@ def load_config(root: Path) -> tuple[SiteConfig, list[SourceError]]:
             if key.required and not sections[section].get(key.field):
                 errors.append(SourceError(CONFIG_NAME, _line_of(text, section), f"[{section}] {name} is required: add {name} = \"…\""))
     if errors:
-        raise BuildFailed(errors, warnings)
+        raise SiteFailed(errors, warnings)
 
     config = SiteConfig(
         root=root,

@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..errors import BuildFailed, SourceError
+from ..errors import SiteFailed, SourceError
 from ..untrusted import clean_text, shorten, terminal_text
 from ..workers import can_fork, fan_out, usable_cpus
 
@@ -172,13 +172,14 @@ def _message_id(raw: bytes) -> str:
     return f" message {terminal_text(found.group(1).decode('ascii', 'replace'))}" if found else ""
 
 
-class InboxFailed(BuildFailed):
+class InboxFailed(SiteFailed):
     """A mail source that cannot be read at all; nothing was written."""
 
     def __init__(self, path: str, line: int, message: str) -> None:
-        error = SourceError(path, line, message)
-        super().__init__([error])
-        self.message = f"{error}\nnothing was written"
+        super().__init__([SourceError(path, line, message)])
+
+    def closing(self, count: int) -> str:
+        return "nothing was written"
 
 
 # (path, line, raw message); line 0 where a source has no lines (Maildir, IMAP)

@@ -18,7 +18,7 @@ import css_inline
 
 from ..addresses import ADDR_SPEC, WRITTEN_AS_IS
 from ..content.config import CONFIG_NAME, MERGE_TAGS
-from ..errors import BuildFailed, SourceError
+from ..errors import SiteFailed, SourceError
 from ..progress import Progress, silent
 from ..site.model import Issue, Site
 from ..untrusted import one_line  # header values: one line of safe characters, never the start of a header
@@ -109,7 +109,7 @@ def merge_tag_recipient(site: Site) -> Recipient | None:
 def _checked_address(value: str, what: str, source: str) -> str:
     """Return a bare address, refusing anything that could smuggle a header or is not an address."""
     if not ADDR_SPEC.match(value):
-        raise BuildFailed([SourceError(source, 0, f"{what} '{one_line(value)}' is not a plain email address like name@example.org")])
+        raise SiteFailed([SourceError(source, 0, f"{what} '{one_line(value)}' is not a plain email address like name@example.org")])
     return value
 
 

@@ -16,6 +16,7 @@ from ..addresses import is_address
 from ..build import prepare
 from ..errors import SendFailed, SourceError
 from ..render.emails import Mailer
+from ..site.lookup import find_issue, find_unpublished
 from ..site.model import BuildOptions, Issue, Series, Site
 from .audience import ListCheck, has_list, read_audience
 from .delivery import Composed, Delivery, DeliveryOptions, deliver_all
@@ -97,22 +98,12 @@ def _composer(site: Site, request: SendRequest) -> Callable[[Delivery], Composed
     return lambda job: compose(mailer, job.issue, job.subscriber, secret, request.now)
 
 
-def _find_lesson(site: Site, root: Path, wanted: str) -> Issue | None:
-    as_path = Path(wanted)
-    files = {(Path.cwd() / as_path).resolve(), (root / as_path).resolve()}
-    for issue in site.issues:
-        if lesson_id(issue) == wanted.strip("/") or (root / issue.lesson.source).resolve() in files:
-            return issue
-    return None
-
-
 def resolve_lesson(site: Site, root: Path, wanted: str, now: datetime) -> Issue:
     """Find a published lesson by file or `series/slug`; explain why a draft or a future lesson is not sent."""
-    issue = _find_lesson(site, root, wanted)
+    issue = find_issue(site, root, wanted)
     if issue is not None:
         return issue
-    everything, _, _ = prepare(root, BuildOptions(now=now, include_drafts=True, include_future=True))
-    hidden = _find_lesson(everything, root, wanted)
+    hidden = find_unpublished(root, wanted, now)
     if hidden is None:
         known = ", ".join(lesson_id(item) for item in sorted(site.issues, key=lesson_id))
         _fail(wanted, f"no such lesson: give its file (lessons/SERIES/NN-slug.md) or SERIES/SLUG, one of: {known}")

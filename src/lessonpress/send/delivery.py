@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ..errors import BuildFailed
+from ..errors import SiteFailed
 from ..site.model import Issue
 from .ledger import Ledger, lesson_id
 from .smtp import Outcome, RateLimiter, SmtpSettings, close, connect, transmit
@@ -122,7 +122,7 @@ class _Worker:
         lesson, address = job.key
         try:
             message = self.compose(job)
-        except BuildFailed as error:
+        except SiteFailed as error:
             return Outcome("failed", f"could not be rendered: {error.format_message()}")
         try:
             if self.session is None:

@@ -24,7 +24,7 @@ from jinja2 import Environment
 from ..build import asset_files, prepare, renderers
 from ..content.config import SiteConfig
 from ..content.read import SourceReader
-from ..errors import BuildFailed, SourceError
+from ..errors import BuildFailed, SiteFailed, SourceError
 from ..incremental.write import check_paths
 from ..render.emails import email_paths, render_emails
 from ..render.feeds import FEED_FORMATS
@@ -168,7 +168,7 @@ class LiveSite:
                 raise BuildFailed(path_errors)
             files, base, warnings = Output(MappingProxyType(copied), rendered), new_site.config.base_path, tuple(found)
             site, env = new_site, new_env
-        except BuildFailed as failure:
+        except SiteFailed as failure:
             errors = failure.errors
         except Exception as error:  # noqa: BLE001 - the server must outlive any one bad build
             errors = (self.describe(error),)

@@ -14,7 +14,7 @@ import yaml
 from ..content.config import SiteConfig
 from ..content.lesson import SLUG_PATTERN
 from ..content.typography import quote_style, typeset
-from ..errors import BuildFailed, SourceError
+from ..errors import SiteFailed, SourceError
 from ..sitefiles import read_file, read_problem
 from ..untrusted import clean_text, one_line
 from .model import Topic
@@ -192,7 +192,7 @@ def append_topic(config: SiteConfig, topic: Topic) -> Topic:
     if errors or len(after.topics) != len(before.topics) + 1:
         # A flow list (`[...]`) or trailing text cannot take a block entry: say so rather than corrupt it.
         line = errors[0].line if errors else 1
-        raise BuildFailed([_error(line, "cannot append a topic here: write the backlog as a block list of '- id: …' entries, then try again")])
+        raise SiteFailed([_error(line, "cannot append a topic here: write the backlog as a block list of '- id: …' entries, then try again")])
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.tmp")
     partial.write_text(text, encoding="utf-8")

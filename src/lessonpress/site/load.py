@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..content.config import SiteConfig, load_config
 from ..content.read import Sources, read_sources
-from ..errors import BuildFailed, SourceError
+from ..errors import SiteFailed, SourceError
 from .assemble import LinkResolver, assemble
 from .backlog import Backlog, read_backlog
 from .model import BuildOptions, PollResults, Site
@@ -33,9 +33,9 @@ class LoadedSite:
     warnings: tuple[SourceError, ...]
 
     def or_fail(self) -> LoadedSite:
-        """Return this site, or raise `BuildFailed` with every error found."""
+        """Return this site, or raise `SiteFailed` with every error found."""
         if self.errors:
-            raise BuildFailed(self.errors)
+            raise SiteFailed(self.errors)
         return self
 
 
@@ -70,5 +70,5 @@ def answerable_site(root: Path, now: datetime) -> LoadedSite:
     """
     loaded = load_site(root, BuildOptions(now=now, include_drafts=True, include_future=True))
     if loaded.plan.errors:
-        raise BuildFailed(loaded.plan.errors)
+        raise SiteFailed(loaded.plan.errors)
     return loaded

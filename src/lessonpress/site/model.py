@@ -10,6 +10,9 @@ from ..content.config import Author, SiteConfig
 from ..content.lesson import POLL_MARKER, Lesson, SeriesInfo
 from ..content.typography import ENGLISH, QuoteStyle, quote
 
+# The results row of the answers that named a topic of the reader's own (the poll's write-in).
+WRITE_IN_ROW = "Your own topics"
+
 
 @dataclass(frozen=True)
 class OptionResult:
@@ -48,6 +51,18 @@ class PollResults:
     def ranked(self) -> tuple[OptionResult, ...]:
         """The options, most votes first; ties keep the poll's order."""
         return tuple(sorted(self.options, key=lambda option: (-option.votes, option.choice)))
+
+    @property
+    def written_in(self) -> int:
+        """Readers who answered with a topic of their own: counted in `votes`, under no option."""
+        return self.votes - sum(option.votes for option in self.options)
+
+    @property
+    def rows(self) -> tuple[OptionResult, ...]:
+        """What the results show, adding up to every answer: the options, most votes first, then the readers' own topics."""
+        if not self.written_in:
+            return self.ranked
+        return (*self.ranked, OptionResult(choice=0, text=WRITE_IN_ROW, votes=self.written_in, total=self.votes))
 
     @property
     def headline(self) -> str:
