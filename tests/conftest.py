@@ -60,6 +60,31 @@ def text(element: lxml.html.HtmlElement) -> str:
     return " ".join(copy.text_content().split())
 
 
+# How tests/browser/conftest.py words its skip when Chromium or axe-core is missing, and the one command that fixes it.
+BROWSER_SKIP = "browser tests need"
+BROWSER_SETUP = "bash scripts/setup-browser.sh"
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Say loudly, after everything else, that the browser group did not run and how to make it run: one `-ra` line is easy to miss."""
+    terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
+    if terminalreporter is None:
+        return
+    reasons = [_skip_reason(report) for report in terminalreporter.stats.get("skipped", [])]
+    missing = [reason for reason in reasons if BROWSER_SKIP in reason]
+    if not missing:
+        return
+    terminalreporter.write_sep("!", "THE BROWSER TESTS DID NOT RUN", red=True, bold=True)
+    terminalreporter.write_line(f"{len(missing)} browser test{'s were' if len(missing) != 1 else ' was'} skipped: {missing[0].removeprefix('Skipped: ')}.")
+    terminalreporter.write_line(f"Install what they need once with:  {BROWSER_SETUP}   (then run the tests again)", bold=True)
+    terminalreporter.write_sep("!", red=True, bold=True)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true",

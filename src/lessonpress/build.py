@@ -13,7 +13,7 @@ from jinja2 import Environment
 
 from .content.config import CONFIG_NAME, SiteConfig
 from .content.read import Sources, read_sources
-from .errors import BuildFailed, SiteFailed, SourceError
+from .errors import BuildFailed, SiteFailed, SourceError, plural
 from .incremental.digest import render_fingerprint, site_digests
 from .incremental.jobs import Job, site_jobs
 from .incremental.run import run_job, run_jobs
@@ -47,9 +47,9 @@ class BuildResult:
         lessons = len(self.site.issues)
         series = len(self.site.series)
         return (
-            f"Built {lessons} lesson{'s' if lessons != 1 else ''} in {series} series: "
-            f"{self.pages} pages, {self.feeds} feeds, {self.emails} emails in {self.seconds:.2f} s "
-            f"({self.rendered} of {self.outputs} rendered, {self.written.written} files written)"
+            f"Built {plural(lessons, 'lesson')} in {series} series: "
+            f"{plural(self.pages, 'page')}, {plural(self.feeds, 'feed')}, {plural(self.emails, 'email')} in {self.seconds:.2f} s "
+            f"({self.rendered} of {self.outputs} rendered, {plural(self.written.written, 'file')} written)"
         )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .build import render
 from .content.frontmatter import FrontMatterError, decode_source, split_front_matter
-from .errors import SiteFailed, SourceError
+from .errors import SiteFailed, SourceError, plural
 from .site.model import BuildOptions, Issue, Site
 
 GOOD_POLL_OPTIONS = 3  # readers choose well from three to five topics
@@ -47,9 +47,6 @@ class CheckReport:
         return [asdict(finding) for finding in self.findings]
 
     def summary(self) -> str:
-        def plural(count: int, word: str) -> str:
-            return f"{count} {word}{'s' if count != 1 else ''}"
-
         checked = "the site" if self.lessons is None else plural(self.lessons, "lesson")
         return f"Checked {checked}: {plural(self.errors, 'error')}, {plural(self.warnings, 'warning')} in {self.seconds:.2f} s"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 import click
@@ -28,6 +29,21 @@ def terminal_bar(label: str, items: Sequence[T], size: int = 0) -> Iterator[T]:
         return
     with click.progressbar(items, label=label, file=click.get_text_stream("stderr")) as bar:
         yield from bar
+
+
+def _ignore(count: int) -> None:
+    """Move no bar: stderr is a file or a pipe, where a bar's line would only be noise."""
+
+
+@contextmanager
+def moved_bar(label: str, length: int) -> Iterator[Callable[[int], None]]:
+    """A bar moved by hand, `update(done)`, shown on stderr only when it is a terminal."""
+    stderr = click.get_text_stream("stderr")
+    if not stderr.isatty():
+        yield _ignore
+        return
+    with click.progressbar(length=length, label=label, file=stderr) as bar:
+        yield bar.update
 
 
 class Counted(Generic[T]):

@@ -45,7 +45,7 @@ unsubscribe_url = "https://example.org/unsubscribe"
 
 _SERIES_INDEX = """\
 ---
-title: "My First Course"
+title: {title}
 description: "What this series teaches, in one sentence."
 cadence: "7d"
 ---
@@ -114,7 +114,7 @@ def init_site(target: Path, today: date, title: str = "") -> list[Path]:
     """Create a ready-to-serve site in `target`; refuse if any file it would write exists."""
     files = {
         CONFIG_NAME: _CONFIG.format(title=_yaml_text(title or target.resolve().name.replace("-", " ").title() or "My Lessons")),
-        f"lessons/{FIRST_SERIES}/{INDEX_FILE}": _SERIES_INDEX,
+        f"lessons/{FIRST_SERIES}/{INDEX_FILE}": _SERIES_INDEX.format(title=_yaml_text("My First Course")),
         f"lessons/{FIRST_SERIES}/01-welcome.md": _FIRST_LESSON.format(today=today.isoformat()),
         THEME_README: _THEME_README,
         ".gitignore": "output/\n.lessonpress/\n",
@@ -142,9 +142,28 @@ def lesson_slug(title: str) -> str:
     return cut if "-" in slug[: MAX_SLUG + 1] else slug[:MAX_SLUG]
 
 
-def _series_folder(root: Path, series: str) -> Path:
+def _existing_series(root: Path) -> list[str]:
     lessons = root / "lessons"
-    existing = sorted(path.name for path in lessons.iterdir() if path.is_dir() and not path.name.startswith(".")) if lessons.is_dir() else []
+    return sorted(path.name for path in lessons.iterdir() if path.is_dir() and not path.name.startswith(".")) if lessons.is_dir() else []
+
+
+def series_exists(root: Path, series: str) -> bool:
+    """Whether `lessons/<series>/` is there (`new` offers to start a series that is not)."""
+    return series in _existing_series(root)
+
+
+def _start_series(root: Path, series: str) -> Path:
+    """Create `lessons/<series>/` with an `_index.md` whose title comes from the folder name."""
+    folder = root / "lessons" / series
+    folder.mkdir(parents=True)
+    with (folder / INDEX_FILE).open("x", encoding="utf-8") as handle:
+        handle.write(_SERIES_INDEX.format(title=_yaml_text(series.replace("-", " ").title())))
+    return folder
+
+
+def _series_folder(root: Path, series: str, start: bool) -> Path:
+    lessons = root / "lessons"
+    existing = _existing_series(root)
     if not series:
         if len(existing) == 1:
             return lessons / existing[0]
@@ -155,17 +174,19 @@ def _series_folder(root: Path, series: str) -> Path:
         hint = f"did you mean '{close[0]}'? " if close else ""
         if series in RESERVED_SERIES or not SLUG_PATTERN.fullmatch(series):
             raise ScaffoldRefused([SourceError("lessons", 0, f"'{series}' cannot be a series: use lowercase letters, digits and hyphens, not one of {', '.join(sorted(RESERVED_SERIES))}")])
-        raise ScaffoldRefused([SourceError(f"lessons/{series}", 0, f"series not found: {hint}to start a new series, create the folder lessons/{series}/ first")])
+        if not start:
+            raise ScaffoldRefused([SourceError(f"lessons/{series}", 0, f"series not found: {hint}to start a new series, run the same command with --new-series")])
+        return _start_series(root, series)
     return lessons / series
 
 
-def new_lesson(root: Path, title: str, series: str, today: date) -> Path:
-    """Create the next-numbered lesson file of a series and return its path; never overwrite."""
+def new_lesson(root: Path, title: str, series: str, today: date, *, start_series: bool = False) -> Path:
+    """Create the next-numbered lesson file of a series (starting the series if asked) and return its path; never overwrite."""
     title = " ".join(title.split())
     slug = lesson_slug(title)
     if not slug:
         raise ScaffoldRefused([SourceError("lessons", 0, "the title needs at least one letter or digit for the file name")])
-    folder = _series_folder(root, series)
+    folder = _series_folder(root, series, start_series)
     numbered = [(match.group(1), match.group(2)) for match in (LESSON_FILE.match(path.name) for path in folder.iterdir()) if match]
     for _, existing_slug in numbered:
         if existing_slug == slug:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..errors import plural
 from ..scaffold import init_site
 
 
@@ -20,4 +21,4 @@ def init_command(directory: Path, title: str) -> None:
     created = init_site(directory, date.today(), title)
     for path in created:
         click.echo(f"created {path}")
-    click.echo(f"Created a site with {len(created)} files in {time.perf_counter() - started:.2f} s; next: cd {directory} && lessonpress serve")
+    click.echo(f"Created a site with {plural(len(created), 'file')} in {time.perf_counter() - started:.2f} s; next: cd {directory} && lessonpress serve")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from ..content.config import CONFIG_NAME, load_config
-from ..errors import SourceError
+from ..errors import SourceError, plural
 from ..send.forget import forget_reader
 from ..send.ledger import LEDGER_PATH
 from ..send.roster import LIST_PATH, STATUSES, ListRefused, Roster
@@ -20,10 +20,6 @@ from ..send.roster_csv import FORMATS, read_import, write_export
 from ..sitefiles import read_file, read_problem
 from ..untrusted import terminal_text
 from .common import print_warnings
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _took(started: float) -> str:
@@ -54,7 +50,7 @@ def list_group(ctx: click.Context) -> None:
         click.echo(f"{status:<13}{counts[status]:>7}")
     total = sum(counts.values())
     where = LIST_PATH.as_posix() if (root / LIST_PATH).exists() else f"{LIST_PATH.as_posix()} (not made yet: 'lessonpress list add' or 'list import' makes it)"
-    click.echo(f"{_plural(total, 'reader')} on the list, {counts['active']} active, in {where} {_took(started)}")
+    click.echo(f"{plural(total, 'reader')} on the list, {counts['active']} active, in {where} {_took(started)}")
 
 
 @list_group.command("add", short_help="Add a reader, active (or pending with --confirm).")
@@ -133,7 +129,7 @@ def show_command(root: Path, address: str) -> None:
     click.echo("  history:")
     for change in record.history:
         click.echo(f"    {change.at}  {change.status:<12}  {change.how:<7}  {terminal_text(change.source) or '-'}")
-    click.echo(f"Showed {terminal_text(reader.address)}: {reader.status}, {_plural(len(record.history), 'change')} {_took(started)}")
+    click.echo(f"Showed {terminal_text(reader.address)}: {reader.status}, {plural(len(record.history), 'change')} {_took(started)}")
 
 
 @list_group.command("export", short_help="Write the list as CSV, as send --list reads it.")
@@ -151,7 +147,7 @@ def export_command(root: Path, output: Path | None, force: bool, active_only: bo
         roster.close()
     if output is None:
         count = write_export(readers, sys.stdout)
-        click.echo(f"Exported {_plural(count, 'reader')} {_took(started)}", err=True)
+        click.echo(f"Exported {plural(count, 'reader')} {_took(started)}", err=True)
         return
     target = output if output.is_absolute() else Path.cwd() / output
     if os.path.lexists(target) and not force:
@@ -168,7 +164,7 @@ def export_command(root: Path, output: Path | None, force: bool, active_only: bo
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-    click.echo(f"Exported {_plural(count, 'reader')} to {output} {_took(started)}")
+    click.echo(f"Exported {plural(count, 'reader')} to {output} {_took(started)}")
 
 
 def _site_zone(root: Path) -> ZoneInfo:
@@ -207,7 +203,7 @@ def import_command(root: Path, file: Path, format_name: str, skip_bad: bool) -> 
     if found.errors and (not skip_bad or not found.rows):
         count = len(found.errors)
         hint = "fix them, or pass --skip-bad to import the other rows" if found.rows else "fix it and import again"
-        raise ListRefused(found.errors, f"import stopped: {_plural(count, 'bad row')}; the list was not changed ({hint})")
+        raise ListRefused(found.errors, f"import stopped: {plural(count, 'bad row')}; the list was not changed ({hint})")
     for bad in found.errors:
         click.echo(f"{bad.path}:{bad.line}: skipped: {bad.message}", err=True)
     roster = Roster.open(root)
@@ -221,7 +217,7 @@ def import_command(root: Path, file: Path, format_name: str, skip_bad: bool) -> 
     if merged.notes:
         parts.append(f"{len(merged.notes)} kept as they were")
     if found.errors:
-        parts.append(f"{_plural(len(found.errors), 'bad row')} skipped")
+        parts.append(f"{plural(len(found.errors), 'bad row')} skipped")
     click.echo(f"Imported {shown} ({found.format}): {', '.join(parts)} {_took(started)}")
 
 
@@ -241,5 +237,5 @@ def forget_command(root: Path, address: str) -> None:
         click.echo("note: another process has the list open: the erased bytes leave .lessonpress/list.sqlite-wal when it closes the list", err=True)
     what = f"Forgot {shown}: address, name and history erased" if forgotten.known else f"{shown} was not on the list; its digest is kept"
     if erased.ledger_rows:
-        what += f", and replaced by that digest in {_plural(erased.ledger_rows, 'row')} of {LEDGER_PATH.as_posix()}"
+        what += f", and replaced by that digest in {plural(erased.ledger_rows, 'row')} of {LEDGER_PATH.as_posix()}"
     click.echo(f"{what}; only 'lessonpress list add' can bring it back {_took(started)}")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
+from ..progress import moved_bar
 from ..send.campaign import SECRET_VARIABLE, SendReport, SendRequest, send, send_test
 from ..send.smtp import settings_from_env
 from .common import print_warnings
@@ -50,7 +51,7 @@ def _print_report(report: SendReport) -> None:
 @click.option("--course", metavar="SERIES", default="", help="Send each subscriber the lesson of this series that is due (run daily).")
 @click.option("--list", "list_path", type=click.Path(dir_okay=False, path_type=Path), help="Send to this CSV (email, and optionally name, subscribed_at, status) instead of the site's list.")
 @click.option("--suppress", type=click.Path(dir_okay=False, path_type=Path), help="Addresses never to send to (CSV with an email column, or one a line).")
-@click.option("--dry-run", is_flag=True, help="Render every message and show who would get what; send nothing.")
+@click.option("--dry-run", is_flag=True, help="Check everything a real send needs (settings, secret, list, lesson), render every message and show who would get what; send nothing.")
 @click.option("--test-to", metavar="ADDRESS", help="Send one copy of LESSON to this address only (not recorded).")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), help="At most this many messages a second.")
 @click.option("--connections", type=click.IntRange(1, 32), default=1, show_default=True, help="Parallel SMTP sessions.")
@@ -65,7 +66,18 @@ def send_command(
     test_to: str | None, rate: float | None, connections: int, insecure: bool, resend_uncertain: bool,
     catch_up: bool, now_text: str | None, retry_delay: float,
 ) -> None:
-    """Send LESSON (a lesson file or SERIES/SLUG) or --course SERIES to the site's list (or a --list CSV)."""
+    """Send LESSON (a lesson file or SERIES/SLUG) or --course SERIES to the site's list (or a --list CSV).
+
+    \b
+    Read from the environment only (never from a file lessonpress keeps):
+      LESSONPRESS_SMTP_URL       the relay, e.g. smtp://user@mail.example.org:587 (STARTTLS)
+                                 or smtps://user@mail.example.org:465
+      LESSONPRESS_SMTP_PASSWORD  the password of the relay's user
+      LESSONPRESS_SECRET         signs each reader's unsubscribe and bounce tokens: keep it
+                                 the same for every send
+
+    --dry-run checks all three as a real send does and stops where it would stop.
+    """
     if bool(lesson) == bool(course):
         raise click.UsageError("give either a LESSON or --course SERIES")
     if test_to is not None and (not lesson or dry_run):
@@ -75,22 +87,22 @@ def send_command(
         secret=os.environ.get(SECRET_VARIABLE, ""), dry_run=dry_run, resend_uncertain=resend_uncertain,
         catch_up=catch_up, rate=rate, connections=connections, retry_delay=retry_delay,
     )
-    settings = None if dry_run else settings_from_env(os.environ, insecure=insecure)
+    # Read in a dry run too, so it stops on what would stop the real send; only a real send connects.
+    settings = settings_from_env(os.environ, insecure=insecure)
     if test_to is not None:
-        assert settings is not None
         seconds = send_test(request, settings, test_to)
         click.echo(f"Sent a test copy of {lesson} to {test_to} in {seconds:.2f} s")
         return
     previous = signal.signal(signal.SIGTERM, _stop_gently)
     try:
         with ExitStack() as stack:
-            bars: list[Any] = []  # click's ProgressBar type is private
+            moves: list[Callable[[int], None]] = []
 
             def planned(count: int) -> None:
                 # The bar can only start once the ledger has said how many messages are left.
-                bars.append(stack.enter_context(click.progressbar(length=count, label="Rendering" if dry_run else "Sending", file=sys.stderr)))
+                moves.append(stack.enter_context(moved_bar("Rendering" if dry_run else "Sending", count)))
 
-            report = send(request, settings, planned=planned, progress=lambda count: bars[0].update(count))
+            report = send(request, settings, planned=planned, progress=lambda count: moves[0](count))
     finally:
         signal.signal(signal.SIGTERM, previous)
     _print_report(report)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import re
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from ..errors import plural
 from ..serve.server import DevServer, Snapshot
 from .common import print_warnings
 
@@ -48,9 +50,13 @@ def _reporter() -> tuple[Callable[[Snapshot], None], list[int]]:
         pages = sum(1 for path in snapshot.files if path.endswith(".html") and not path.startswith("email/"))
         fixed = "; the site builds again" if shown_errors else ""
         shown_errors = ()
-        click.echo(f"{stamp} build #{snapshot.number}{why}: {pages} pages in {snapshot.seconds:.2f} s{fixed}")
+        click.echo(f"{stamp} build #{snapshot.number}{why}: {plural(pages, 'page')} in {snapshot.seconds:.2f} s{fixed}")
 
     return report, builds
+
+
+def _interrupt(number: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
@@ -88,8 +94,13 @@ def serve_command(root: Path, host: str, port: int, poll: bool, allow_hosts: tup
     if host in ("0.0.0.0", "::"):
         click.echo(f"Open it from another device by this machine's IP address (http://ADDRESS:{server.httpd.server_address[1]}/);"
                    " to open it by a name, add --allow-host NAME")
+    # `kill`, systemd or a closed terminal stop the server as Ctrl-C does: with the summary line.
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGTERM, signal.SIGHUP)}
     try:
         server.run()
     except KeyboardInterrupt:
         pass
-    click.echo(f"Stopped after {len(builds)} build{'s' if len(builds) != 1 else ''}, served for {time.perf_counter() - started:.1f} s")
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    click.echo(f"Stopped after {plural(len(builds), 'build')}, served for {time.perf_counter() - started:.1f} s")

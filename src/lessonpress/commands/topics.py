@@ -11,7 +11,7 @@ import click
 
 from ..content.config import SiteConfig
 from ..content.lesson import SLUG_PATTERN
-from ..errors import SourceError, Stopped
+from ..errors import SourceError, Stopped, plural
 from ..site.backlog import BACKLOG_FILE, append_topic, new_topic_id
 from ..site.load import load_site
 from ..site.model import BuildOptions, PollResults, Topic, TopicStatus
@@ -36,16 +36,13 @@ class Refused(Stopped):
         super().__init__([error], "nothing was changed")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
 
 def _status_lines(status: TopicStatus) -> list[str]:
-    lines = [f"  {status.id}: {terminal_text(status.title)}", f"    {_plural(status.votes, 'vote')} in {_plural(status.offered, 'poll')}"]
+    lines = [f"  {status.id}: {terminal_text(status.title)}", f"    {plural(status.votes, 'vote')} in {plural(status.offered, 'poll')}"]
     if status.covered_by:
         answer = status.covered_by[0]
         lines[-1] += f"; covered by {answer.series}/{answer.slug} ({answer.date.date().isoformat()})"
-    lines.extend(f"      {entry.lesson.date.date().isoformat()}  {entry.poll} #{entry.choice}: {_plural(entry.votes, 'vote')}" for entry in status.history)
+    lines.extend(f"      {entry.lesson.date.date().isoformat()}  {entry.poll} #{entry.choice}: {plural(entry.votes, 'vote')}" for entry in status.history)
     return lines
 
 
@@ -62,8 +59,8 @@ def _list_topics(root: Path) -> None:
         click.echo("\n".join(line for status in covered for line in _status_lines(status)))
     votes = sum(status.votes for status in plan.statuses)
     click.echo(
-        f"Listed {_plural(len(plan.statuses), 'topic')} ({len(open_topics)} open, {len(covered)} covered) "
-        f"with {_plural(votes, 'vote')} in {time.perf_counter() - started:.2f} s"
+        f"Listed {plural(len(plan.statuses), 'topic')} ({len(open_topics)} open, {len(covered)} covered) "
+        f"with {plural(votes, 'vote')} in {time.perf_counter() - started:.2f} s"
     )
 
 
@@ -140,7 +137,7 @@ def write_ins_command(root: Path) -> None:
         click.echo(f"{reference}  ({when or 'no lesson'}) “{terminal_text(text)}”{mark}")
     waiting = sum(1 for _, text, _ in found if text not in promoted)
     click.echo(
-        f"Listed {_plural(len(found), 'write-in')} ({waiting} not yet topics); promote one with "
+        f"Listed {plural(len(found), 'write-in')} ({waiting} not yet topics); promote one with "
         f"'lessonpress topics promote <poll-id>:<n>' in {time.perf_counter() - started:.2f} s"
     )
 

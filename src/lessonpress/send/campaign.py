@@ -30,7 +30,6 @@ from .subscribers import Subscriber, read_suppressed
 
 SECRET_VARIABLE = "LESSONPRESS_SECRET"
 # A dry run may have no secret: its messages are rendered (to find what a real run would) and never leave.
-DRY_RUN_SECRET = "a dry run's stand-in secret"
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,7 @@ class SendReport:
 def _composer(site: Site, request: SendRequest) -> Callable[[Delivery], Composed]:
     """A composer with its own Mailer: each SMTP thread renders with its own templates and inliner."""
     mailer = Mailer(site)
-    secret = request.secret or DRY_RUN_SECRET
-    return lambda job: compose(mailer, job.issue, job.subscriber, secret, request.now)
+    return lambda job: compose(mailer, job.issue, job.subscriber, request.secret, request.now)
 
 
 def resolve_lesson(site: Site, root: Path, wanted: str, now: datetime) -> Issue:
@@ -120,7 +118,8 @@ def _check_site(site: Site, request: SendRequest) -> None:
     problems = []
     if not unsubscribe_page(site.config).startswith("https://") and not site.config.mailing.unsubscribe_address:
         problems.append(SourceError("lessonpress.toml", 0, "to send, set [list] endpoint or [email] unsubscribe_url to an https:// URL, or [list] unsubscribe_address (such as 'unsubscribe+{token}@example.org'): each message carries the reader's own way out"))
-    if not request.secret and not request.dry_run:
+    # A dry run too: it must stop where the real send would.
+    if not request.secret:
         problems.append(SourceError(SECRET_VARIABLE, 0, "is not set: export a long random value (e.g. from 'python -c \"import secrets; print(secrets.token_hex(32))\"'); it signs every reader's tokens (unsubscribe link and address, bounce address), so keep it the same for every send"))
     if problems:
         raise SendFailed(problems)

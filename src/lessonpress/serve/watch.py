@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,9 +18,11 @@ from ..content.config import CONFIG_NAME
 # Folders whose contents feed the build, and the kind of change each stands for.
 WATCHED_FOLDERS = {"lessons": "lesson", "themes": "theme", "data": "data"}
 DEBOUNCE_SECONDS = 0.15
-# Editor droppings: Vim's swap, backup and write-test files, Emacs locks, generic temp files.
-_NOISE_SUFFIXES = (".swp", ".swx", ".swo", "~", ".tmp", ".part", ".crdownload")
-_NOISE_NAMES = frozenset({"4913"})
+# Editor droppings: Vim's swap and backup files, Kate's swap, JetBrains' safe-write copies, backups,
+# generic temp and download files. (Emacs locks and autosaves start with '.#' and '#'.)
+_NOISE_SUFFIXES = (".swp", ".swx", ".swo", "-swp", "~", ".tmp", ".bak", ".part", ".crdownload", "___jb_tmp___", "___jb_old___")
+# Vim's write test (4913, then 5036, 5159, … while those exist) and `sed -i`'s work file.
+_NOISE_NAME = re.compile(r"\d+|sed[A-Za-z0-9]{6}")
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ def classify(root: Path, path: str) -> str | None:
     if not parts:
         return None
     name = parts[-1]
-    if name.startswith((".", "#")) or name.endswith(_NOISE_SUFFIXES) or name in _NOISE_NAMES:
+    if name.startswith((".", "#")) or name.endswith(_NOISE_SUFFIXES) or _NOISE_NAME.fullmatch(name):
         return None
     if len(parts) == 1:
         return "config" if name == CONFIG_NAME else None
