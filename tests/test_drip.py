@@ -75,7 +75,7 @@ def test_dry_run_shows_who_gets_what_today(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
         ["-C", str(root), "send", "--course", "retention", "--list", str(listed), "--dry-run", "--now", "2026-03-10T06:00:00+00:00", "--catch-up"],
-        env={"LESSONPRESS_SECRET": SECRET},
+        env={"LESSONPRESS_SECRET": SECRET, "LESSONPRESS_SMTP_URL": "smtp://127.0.0.1:9"},
     )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith("would send")]

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import copy_example_lessons, use_theme
 from lessonpress.build import BuildResult, build
 from lessonpress.cli import main
-from lessonpress.errors import BuildFailed
+from lessonpress.errors import SiteFailed
 from lessonpress.render.emails import Mailer, Recipient
 from lessonpress.site.model import BuildOptions
 
@@ -177,7 +177,7 @@ def test_header_injection_is_refused(built: BuildResult, tmp_path: Path) -> None
     message = parse(mailer.message(sneaky).as_bytes())
     assert message["Bcc"] is None
     assert message["Subject"] == "[Retention] Hello Bcc: victim@example.com"
-    with pytest.raises(BuildFailed, match="not a plain email address"):
+    with pytest.raises(SiteFailed, match="not a plain email address"):
         mailer.message(issue, Recipient(email="a@example.org\nBcc: victim@example.com"))
     root = copy_site(tmp_path)
     path = root / "lessonpress.toml"
@@ -272,4 +272,4 @@ def test_email_command_prints_and_writes(tmp_path: Path) -> None:
     assert written.exit_code == 0, written.output
     assert target.read_text().startswith("The Retention Letter | Why Customers Stay, lesson 1 of 6")
     missing = runner.invoke(main, ["--site", str(root), "email", "retention/no-such-lesson"])
-    assert missing.exit_code == 1 and "retention/no-such-lesson: no published lesson by that name" in missing.output
+    assert missing.exit_code == 1 and "retention/no-such-lesson: no lesson by that name" in missing.output

@@ -92,7 +92,8 @@ def test_dry_run_renders_everything_and_sends_nothing(tmp_path: Path) -> None:
     root = make_site(tmp_path)
     listed = write_list(tmp_path / "list.csv", many(3))
     result = CliRunner().invoke(
-        main, ["-C", str(root), "send", LESSON, "--list", str(listed), "--dry-run"], env={"LESSONPRESS_SECRET": "", "LESSONPRESS_SMTP_URL": ""}
+        main, ["-C", str(root), "send", LESSON, "--list", str(listed), "--dry-run"],
+        env={"LESSONPRESS_SECRET": SECRET, "LESSONPRESS_SMTP_URL": "smtp://127.0.0.1:9"},  # read and checked, never connected to
     )
     assert result.exit_code == 0, result.output
     assert f"would send {LESSON} to reader2@example.org" in result.output
