@@ -186,6 +186,16 @@ def test_email_names_a_draft_as_a_draft_and_hints_with_the_sites_own_lessons(bas
     assert code == 0, err
 
 
+def test_a_backlog_hint_names_a_lesson_of_this_site(tmp_path: Path) -> None:
+    root = make_site(tmp_path)
+    backlog = root / "data" / "topics.yml"
+    backlog.write_text(backlog.read_text(encoding="utf-8") + "- id: onboarding\n  title: \"Onboarding\"\n  added: 2025-12-01\n  covered_by: retention/the-account-review\n", encoding="utf-8")
+    code, output = run(root, "topics", "list")
+    assert code == 1
+    assert "covered_by 'retention/the-account-review', which is no lesson: write series/slug, e.g. course/" in output
+    assert "build failed" not in output
+
+
 # --- poll results and the home page ----------------------------------------------------------------------------
 
 

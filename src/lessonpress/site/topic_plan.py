@@ -84,7 +84,9 @@ def _coverage(config: SiteConfig, backlog: Backlog, lessons: Iterable[Lesson]) -
             continue
         covered_by = by_path.get(topic.covered_by.strip("/"))
         if covered_by is None:
-            errors.append(SourceError(BACKLOG_FILE, topic.line, f"topic '{topic.id}' is covered_by '{topic.covered_by}', which is no lesson: write series/slug, e.g. retention/the-account-review"))
+            # The example is one of this site's own lessons: the example site's names mean nothing here.
+            example = f", e.g. {next(iter(sorted(by_path)))}" if by_path else ""
+            errors.append(SourceError(BACKLOG_FILE, topic.line, f"topic '{topic.id}' is covered_by '{topic.covered_by}', which is no lesson: write series/slug{example}"))
         elif covered_by not in covering[topic.id]:
             covering[topic.id].append(covered_by)
     for answers in covering.values():
