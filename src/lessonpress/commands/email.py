@@ -9,25 +9,12 @@ from pathlib import Path
 import click
 
 from ..build import prepare
-from ..errors import SiteFailed, SourceError, Stopped
+from ..errors import SiteFailed, Stopped
 from ..incremental.write import file_error, write_file
 from ..render.emails import Mailer, Recipient
-from ..site.lookup import find_issue, find_unpublished, naming_hint
-from ..site.model import BuildOptions, Issue, Site
+from ..site.lookup import named_issue, naming_hint
+from ..site.model import BuildOptions
 from .common import print_warnings
-
-
-def _issue(site: Site, root: Path, lesson: str, now: datetime) -> Issue:
-    """The lesson named; a draft or a scheduled one is named as such, with the option that includes it."""
-    issue = find_issue(site, root, lesson)
-    if issue is not None:
-        return issue
-    hidden = find_unpublished(root, lesson, now)
-    if hidden is None:
-        raise SiteFailed([SourceError(lesson, 0, f"no lesson by that name: {naming_hint(site)}")])
-    if hidden.lesson.draft:
-        raise SiteFailed([SourceError(hidden.lesson.source, 0, "is a draft: add --drafts to write its email anyway")])
-    raise SiteFailed([SourceError(hidden.lesson.source, 0, f"is dated {hidden.lesson.date.isoformat()}, in the future: add --future to write its email anyway")])
 
 
 @click.command("email")
@@ -49,7 +36,10 @@ def email_command(root: Path, lesson: str, to: str, name: str, kind: str, output
     options = BuildOptions(now=datetime.now(UTC), include_drafts=drafts, include_future=future)
     site, _, warnings = prepare(root, options)
     print_warnings(warnings)
-    issue = _issue(site, root, lesson, options.now)
+    issue = named_issue(
+        site, root, lesson, options.now, unknown=f"no lesson by that name: {naming_hint(site)}",
+        draft="add --drafts to write its email anyway", future="add --future to write its email anyway", stop=SiteFailed,
+    )
     mailer = Mailer(site)
     recipient = Recipient(email=to, name=name)
     if kind == "eml":

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import make_msgid
 from pathlib import Path
-from typing import NoReturn
 
 from ..addresses import is_address
 from ..build import prepare
 from ..errors import SendFailed, SourceError
 from ..render.emails import Mailer
-from ..site.lookup import find_issue, find_unpublished
+from ..site.lookup import named_issue
 from ..site.model import BuildOptions, Issue, Series, Site
 from .audience import ListCheck, has_list, read_audience
 from .delivery import Composed, Delivery, DeliveryOptions, deliver_all
@@ -98,20 +97,11 @@ def _composer(site: Site, request: SendRequest) -> Callable[[Delivery], Composed
 
 def resolve_lesson(site: Site, root: Path, wanted: str, now: datetime) -> Issue:
     """Find a published lesson by file or `series/slug`; explain why a draft or a future lesson is not sent."""
-    issue = find_issue(site, root, wanted)
-    if issue is not None:
-        return issue
-    hidden = find_unpublished(root, wanted, now)
-    if hidden is None:
-        known = ", ".join(lesson_id(item) for item in sorted(site.issues, key=lesson_id))
-        _fail(wanted, f"no such lesson: give its file (lessons/SERIES/NN-slug.md) or SERIES/SLUG, one of: {known}")
-    if hidden.lesson.draft:
-        _fail(hidden.lesson.source, "is a draft: set draft: false before sending it")
-    _fail(hidden.lesson.source, f"is dated {hidden.lesson.date.isoformat()}, in the future: send it on or after that date")
-
-
-def _fail(path: str, message: str) -> NoReturn:
-    raise SendFailed([SourceError(path, 0, message)])
+    known = ", ".join(lesson_id(item) for item in sorted(site.issues, key=lesson_id))
+    return named_issue(
+        site, root, wanted, now, unknown=f"no such lesson: give its file (lessons/SERIES/NN-slug.md) or SERIES/SLUG, one of: {known}",
+        draft="set draft: false before sending it", future="send it on or after that date", stop=SendFailed,
+    )
 
 
 def _check_site(site: Site, request: SendRequest) -> None:

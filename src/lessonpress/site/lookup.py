@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from ..errors import SourceError, Stopped
 from .load import load_site
 from .model import BuildOptions, Issue, Site
 
@@ -20,9 +22,20 @@ def find_issue(site: Site, root: Path, wanted: str) -> Issue | None:
     return None
 
 
-def find_unpublished(root: Path, wanted: str, now: datetime) -> Issue | None:
-    """The draft or scheduled lesson `wanted` names, to say why a command left it out; None when it names no lesson at all."""
-    return find_issue(load_site(root, BuildOptions(now=now, include_drafts=True, include_future=True)).site, root, wanted)
+def named_issue(
+    site: Site, root: Path, wanted: str, now: datetime, *, unknown: str, draft: str, future: str, stop: Callable[[list[SourceError]], Stopped],
+) -> Issue:
+    """The published issue `wanted` names; else raise `stop` saying why: no such lesson, a draft or a lesson dated later (each with its fix)."""
+    issue = find_issue(site, root, wanted)
+    if issue is not None:
+        return issue
+    everything = load_site(root, BuildOptions(now=now, include_drafts=True, include_future=True)).site
+    hidden = find_issue(everything, root, wanted)
+    if hidden is None:
+        raise stop([SourceError(wanted, 0, unknown)])
+    if hidden.lesson.draft:
+        raise stop([SourceError(hidden.lesson.source, 0, f"is a draft: {draft}")])
+    raise stop([SourceError(hidden.lesson.source, 0, f"is dated {hidden.lesson.date.isoformat()}, in the future: {future}")])
 
 
 def naming_hint(site: Site) -> str:
