@@ -88,6 +88,7 @@ def test_serves_pages_feeds_and_404_with_the_right_types(server: DevServer, site
     assert status == 200 and headers["Content-Type"].startswith("application/rss+xml")
     assert "lessonpress-reload" not in body
     assert fetch(server.url + "atom.xml")[1]["Content-Type"].startswith("application/atom+xml")
+    assert fetch(server.url + "retention/feed.json")[1]["Content-Type"] == "application/feed+json; charset=utf-8"
     assert fetch(server.url + "static/style.css")[1]["Content-Type"].startswith("text/css")
 
     status, _, body = fetch(server.url + "no/such/page/")
