@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lessonpress.content.config import load_config
-from lessonpress.errors import BuildFailed
+from lessonpress.errors import SiteFailed
 
 EXAMPLE = Path(__file__).parent.parent
 
@@ -18,7 +18,7 @@ def write_config(root: Path, text: str) -> Path:
 
 
 def messages(root: Path) -> list[str]:
-    with pytest.raises(BuildFailed) as failure:
+    with pytest.raises(SiteFailed) as failure:
         load_config(root)
     return [str(error) for error in failure.value.errors]
 

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import copy_example_lessons
 from lessonpress.build import BuildResult, build
-from lessonpress.errors import BuildFailed
+from lessonpress.errors import SiteFailed
 from lessonpress.render.emails import (
     _HTML_HEADERS,
     _ONE_CLICK,
@@ -98,7 +98,7 @@ def test_no_value_becomes_a_header_of_its_own(built: BuildResult) -> None:
     message = parse(mailer.message_bytes(built.site.issues[0], sneaky))
     assert message["Bcc"] is None
     assert message["List-Unsubscribe"] == "<https://example.org/u Bcc: victim@example.com>"
-    with pytest.raises(BuildFailed, match="not a plain email address"):
+    with pytest.raises(SiteFailed, match="not a plain email address"):
         mailer.message_bytes(built.site.issues[0], Recipient(email="ana@example.com\n"))
     for name in ("To", "Reply-To", "Subject", "Date", "Message-ID", "List-Unsubscribe"):
         for value in ("<a@example.org>\r\nBcc: victim@example.com", "a@example.org\n"):
