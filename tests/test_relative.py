@@ -136,7 +136,7 @@ def test_offline_build_links_every_folder_by_its_index_html(tmp_path: Path) -> N
             continue
         for link in internal_links(output, name):
             path = urlsplit(link).path
-            assert path.endswith((".html", ".css", ".svg", ".xml")), f"{name}: {link} opens a folder listing from disk"
+            assert path.endswith((".html", ".css", ".svg", ".xml", ".json")), f"{name}: {link} opens a folder listing from disk"
             assert (output / name).parent.joinpath(path).resolve().is_file(), f"{name}: {link}"
 
 
