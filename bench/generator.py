@@ -1,4 +1,4 @@
-"""Generate a seeded corpus of realistic lessons, as a lessonpress site and as Pelican and Hugo sites."""
+"""Generate a seeded corpus of lessonpress-specific lessons (polls, lesson links, series intros); comparisons with other tools use the shared anchor corpus (anchors.py)."""
 
 from __future__ import annotations
 
@@ -148,87 +148,16 @@ def write_lessonpress(lessons: list[GeneratedLesson], root: Path) -> None:
         (root / "lessons" / lesson.series / f"{lesson.number:04d}-{lesson.slug}.md").write_text(text, encoding="utf-8")
 
 
-def _absolute_links(lesson: GeneratedLesson) -> str:
-    """The body with lesson-to-lesson links as site URLs, which Pelican and Hugo both accept."""
-    body = lesson.body
-    start = body.find("](0")
-    if start < 0:
-        return body
-    end = body.index(")", start)
-    target = body[start + 2 : end].removesuffix(".md").split("-", 1)[1]
-    return body[: start + 2] + f"/{lesson.series}/{target}/" + body[end:]
-
-
-def write_pelican(lessons: list[GeneratedLesson], root: Path) -> None:
-    """Write a Pelican project with the same lessons as Markdown articles."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pelicanconf.py").write_text(
-        'SITENAME = "Bench Letter"\nSITEURL = ""\nPATH = "content"\nTIMEZONE = "Europe/London"\n'
-        'DEFAULT_LANG = "en"\nARTICLE_URL = "{category}/{slug}/"\nARTICLE_SAVE_AS = "{category}/{slug}/index.html"\n'
-        'FEED_ALL_ATOM = "atom.xml"\nFEED_ALL_RSS = "feed.xml"\nCATEGORY_FEED_ATOM = "{slug}/atom.xml"\nCATEGORY_FEED_RSS = "{slug}/feed.xml"\n'
-        'MARKDOWN = {"extension_configs": {"markdown.extensions.extra": {}, "markdown.extensions.toc": {}, "markdown.extensions.smarty": {}}, "output_format": "html5"}\n'
-        "DEFAULT_PAGINATION = 20\nRELATIVE_URLS = False\n",
-        encoding="utf-8",
-    )
-    for lesson in lessons:
-        folder = root / "content" / lesson.series
-        folder.mkdir(parents=True, exist_ok=True)
-        meta = [
-            f"Title: {lesson.title}", f"Date: {lesson.date:%Y-%m-%d %H:%M}", f"Category: {lesson.series}",
-            f"Tags: {', '.join(lesson.tags)}", f"Slug: {lesson.slug}", f"Summary: {lesson.summary}",
-        ]
-        (folder / f"{lesson.slug}.md").write_text("\n".join(meta) + "\n\n" + _absolute_links(lesson), encoding="utf-8")
-
-
-def write_hugo(lessons: list[GeneratedLesson], root: Path) -> None:
-    """Write a Hugo project (minimal templates of our own) with the same lessons under content/."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "hugo.toml").write_text(
-        'baseURL = "https://bench.example.org/"\ntitle = "Bench Letter"\ndisableKinds = []\n'
-        '[taxonomies]\ntag = "tags"\n[markup.goldmark.extensions.typographer]\ndisable = false\n'
-        '[outputs]\nhome = ["html", "rss"]\nsection = ["html", "rss"]\n',
-        encoding="utf-8",
-    )
-    layouts = root / "layouts"
-    layouts.mkdir(exist_ok=True)
-    (layouts / "baseof.html").write_text(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }} — {{ site.Title }}</title></head>'
-        "<body><header><a href=\"/\">{{ site.Title }}</a></header>{{ block \"main\" . }}{{ end }}</body></html>\n",
-        encoding="utf-8",
-    )
-    (layouts / "single.html").write_text(
-        '{{ define "main" }}<article><h1>{{ .Title }}</h1><time>{{ .Date.Format "Monday, 2 January 2006" }}</time>{{ .Content }}'
-        '{{ with .PrevInSection }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</article>{{ end }}\n',
-        encoding="utf-8",
-    )
-    (layouts / "list.html").write_text(
-        '{{ define "main" }}<h1>{{ .Title }}</h1><ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>{{ end }}\n',
-        encoding="utf-8",
-    )
-    for lesson in lessons:
-        folder = root / "content" / lesson.series
-        folder.mkdir(parents=True, exist_ok=True)
-        front = [
-            "---", f"title: {_quote(lesson.title)}", f"date: {lesson.date.isoformat()}", f"summary: {_quote(lesson.summary)}",
-            f"slug: {lesson.slug}", f"tags: [{', '.join(lesson.tags)}]", "---",
-        ]
-        (folder / f"{lesson.slug}.md").write_text("\n".join(front) + "\n" + _absolute_links(lesson), encoding="utf-8")
-
-
-WRITERS = {"lessonpress": write_lessonpress, "pelican": write_pelican, "hugo": write_hugo}
-
-
 def main() -> None:
-    """Write a generated corpus in one tool's layout."""
+    """Write a generated lessonpress site."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("target", type=Path, help="folder to create (replaced if it exists)")
     parser.add_argument("--lessons", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--format", choices=sorted(WRITERS), default="lessonpress")
     args = parser.parse_args()
     shutil.rmtree(args.target, ignore_errors=True)
-    WRITERS[args.format](generate(args.lessons, args.seed), args.target)
-    print(f"wrote {args.lessons} lessons ({args.format}) to {args.target}")
+    write_lessonpress(generate(args.lessons, args.seed), args.target)
+    print(f"wrote {args.lessons} lessons to {args.target}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     python bench/serve_latency.py                  # the repository's example site
     python bench/serve_latency.py --lessons 2000   # a generated site (bench/generator.py, seeded)
+    python bench/serve_latency.py --site SITE      # an existing site, edited in place and restored after
 
 Each round appends a line to one lesson (an atomic save, as Vim and Helix do), then waits
 for the reload event on the server-sent event stream; the event is sent only once the new
@@ -66,6 +67,7 @@ def measure(root: Path, rounds: int, poll: bool) -> None:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     lesson = sorted((root / "lessons").glob("*/[0-9]*.md"))[0]
+    original = lesson.read_bytes()
     host, port = server.httpd.server_address[:2]
     latencies, builds = [], []
     try:
@@ -86,6 +88,7 @@ def measure(root: Path, rounds: int, poll: bool) -> None:
     finally:
         server.stop()
         thread.join(timeout=10)
+        lesson.write_bytes(original)
     pages = sum(1 for path in server.live.snapshot.files if path.endswith(".html") and not path.startswith("email/"))
     lessons = len(list((root / "lessons").glob("*/[0-9]*.md")))
     print(f"site: {lessons} lessons, {pages} pages, {len(server.live.snapshot.files)} files; observer: {'polling' if poll else 'native'}")
@@ -102,7 +105,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--poll", action="store_true", help="use the polling observer")
+    parser.add_argument("--site", type=Path, help="measure this site instead (its first lesson is edited, then restored)")
     args = parser.parse_args()
+    if args.site:
+        measure(args.site, args.rounds, args.poll)
+        return
     with tempfile.TemporaryDirectory(prefix="lessonpress-serve-bench-") as folder:
         measure(make_site(Path(folder) / "site", args.lessons, args.seed), args.rounds, args.poll)
 
