@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment
 
@@ -26,7 +27,7 @@ from .render.search import not_indexed, search_available
 from .render.themes import body_reads, make_environment, theme_errors
 from .site.assemble import LinkResolver
 from .site.backlog import Backlog, read_backlog
-from .site.load import load_site
+from .site.load import LoadedSite, load_site
 from .site.model import BuildOptions, Site
 
 
@@ -40,6 +41,8 @@ class BuildResult:
     written: WriteResult
     rendered: int  # outputs (a page, a feed, a lesson's email files, a copied file) rendered; the others were unchanged since the last build
     outputs: int
+    parsed: int  # source files parsed; the others came from the parse cache in .lessonpress/
+    sources: int
     warnings: tuple[SourceError, ...]
     seconds: float
 
@@ -49,11 +52,12 @@ class BuildResult:
         return (
             f"Built {plural(lessons, 'lesson')} in {series} series: "
             f"{plural(self.pages, 'page')}, {plural(self.feeds, 'feed')}, {plural(self.emails, 'email')} in {self.seconds:.2f} s "
-            f"({self.rendered} of {self.outputs} rendered, {plural(self.written.written, 'file')} written)"
+            f"({self.rendered} of {self.outputs} rendered, {plural(self.written.written, 'file')} written); "
+            f"{self.parsed} of {self.sources} sources parsed (the rest cached)"
         )
 
 
-def prepare(
+def prepare_loaded(
     root: Path,
     options: BuildOptions,
     *,
@@ -61,11 +65,17 @@ def prepare(
     environment: Callable[[SiteConfig], Environment] = make_environment,
     backlog: Callable[[SiteConfig], tuple[Backlog, list[SourceError]]] = read_backlog,
     links: LinkResolver | None = None,
-) -> tuple[Site, Environment, list[SourceError]]:
+) -> tuple[LoadedSite, Environment]:
     """Load a site and give it its template environment; raise `SiteFailed` with every error found, the theme's included."""
     loaded = load_site(root, options, read=read, backlog=backlog, links=links)
     replace(loaded, errors=loaded.errors + tuple(theme_errors(loaded.site.config))).or_fail()
-    return loaded.site, environment(loaded.site.config), list(loaded.warnings)
+    return loaded, environment(loaded.site.config)
+
+
+def prepare(root: Path, options: BuildOptions, **reuse: Any) -> tuple[Site, Environment, list[SourceError]]:
+    """`prepare_loaded`, as the site, its environment and its warnings."""
+    loaded, env = prepare_loaded(root, options, **reuse)
+    return loaded.site, env, list(loaded.warnings)
 
 
 def renderers(site: Site, env: Environment) -> dict[str, Renderer]:
@@ -124,12 +134,13 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
     # 2. Read the lessons, settings and data, and assemble the site.
     options = options or BuildOptions(now=datetime.now(UTC))
     try:
-        site, env, warnings = prepare(root, options, read=partial(read_sources, progress=progress))
+        loaded, env = prepare_loaded(root, options, read=partial(read_sources, progress=progress))
     except SiteFailed as failure:
         if not (root / CONFIG_NAME).exists():
             raise  # outside a site: there is no output/ to speak of
         # Said as a build's stop: whether output/ survived is what the author wants to know.
         raise BuildFailed(failure.errors, failure.warnings) from None
+    site, warnings = loaded.site, list(loaded.warnings)
     own = site.config.output_dir.resolve()
     # The default output/ too: it may be a link to the site itself.
     problem = output_error(own, root) if output is None else None
@@ -156,6 +167,8 @@ def build(root: Path, options: BuildOptions | None = None, *, output: Path | Non
         written=ran.written,
         rendered=ran.rendered,
         outputs=len(jobs),
+        parsed=loaded.parsed.misses,
+        sources=loaded.parsed.hits + loaded.parsed.misses,
         warnings=(*warnings, *ran.notices, *size_warnings(site, ran.sizes), *((not_indexed(),) if wanted and not search else ())),
         seconds=time.perf_counter() - started,
     )

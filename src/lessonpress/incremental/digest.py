@@ -17,7 +17,7 @@ from ..render.themes import BUILTIN_THEME, site_theme_dir
 from ..site.model import Issue, Site
 
 # Bump when what a digest covers changes.
-FORMAT = "lessonpress-digest/1"
+FORMAT = "lessonpress-digest/2"
 # The libraries whose output lands in the files as it is.
 RENDER_LIBRARIES = ("jinja2", "markupsafe", "css-inline", "feedgen", "lxml")
 # Lesson fields that come from the body. The navigation digest leaves them out, so editing one
@@ -34,17 +34,27 @@ def _reduce_lesson(lesson: Lesson) -> tuple[Callable[..., None], tuple[tuple[str
     return _lesson_without_body, tuple((name, field) for name, field in vars(lesson).items() if name not in BODY_FIELDS)
 
 
+def _config_in_place(*fields: tuple[str, object]) -> None:
+    """Names a site's settings without the folder it lives in, in a digest's pickle; digests are never unpickled."""
+
+
+def _reduce_config(config: SiteConfig) -> tuple[Callable[..., None], tuple[tuple[str, object], ...]]:
+    # Where the site's folder is changes no file: a site checked out or restored elsewhere keeps its digests.
+    return _config_in_place, tuple((name, field) for name, field in vars(config).items() if name != "root")
+
+
 def _dump(value: object) -> bytes:
     """Pickle without the memo, and every lesson in it without its body.
 
     Without the memo equal values give equal bytes whether or not they share objects: values from
     the parse cache and values fresh from pool workers share objects differently. Lessons are
     reached from many places (topics, issues, neighbours); their bodies are digested on their own.
+    The settings leave out the site's folder, which changes no output.
     """
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
     pickler.fast = True
-    pickler.dispatch_table = {Lesson: _reduce_lesson}
+    pickler.dispatch_table = {Lesson: _reduce_lesson, SiteConfig: _reduce_config}
     pickler.dump(value)
     return buffer.getvalue()
 

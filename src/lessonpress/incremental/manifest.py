@@ -1,7 +1,8 @@
-"""What the last build wrote into an output folder: each job's key and its files' sizes and times, so unchanged work is skipped."""
+"""What the last build wrote into an output folder: each job's key and its files' sizes, times and digests, so unchanged work is skipped."""
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import sqlite3
 from collections.abc import Iterable
@@ -12,11 +13,17 @@ from ..errors import SourceError
 from ..store import Shape, SqliteStore
 
 DATABASE = "outputs.sqlite3"
-FORMAT = "lessonpress-outputs/1"
+# /2: output folders by site-relative path, files with a digest of their bytes (a restored cache is used).
+FORMAT = "lessonpress-outputs/2"
 SHAPE = Shape("lessonpress build record", (("jobs", ("output", "name", "key", "outside", "files")),), FORMAT)
 
-# One output file as written: its path in the output folder, its size and its mtime in ns.
-Written = tuple[str, int, int]
+# One output file as written: its path in the output folder, its size, its mtime in ns and `file_digest` of its bytes.
+Written = tuple[str, int, int, bytes]
+
+
+def file_digest(data: bytes) -> bytes:
+    """A digest of a written file's bytes: when its mtime is not the one recorded (a restored cache, a fresh checkout), the bytes decide."""
+    return hashlib.sha1(data, usedforsecurity=False).digest()
 
 
 @dataclass(frozen=True)
@@ -30,9 +37,16 @@ class Record:
 
 def _is_files(value: object) -> bool:
     return isinstance(value, tuple) and all(
-        isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], str) and isinstance(item[1], int) and isinstance(item[2], int)
+        isinstance(item, tuple) and len(item) == 4 and isinstance(item[0], str) and isinstance(item[1], int) and isinstance(item[2], int)
+        and isinstance(item[3], bytes)
         for item in value
     )
+
+
+def folder_name(site_root: Path, output: Path) -> str:
+    """How the record names an output folder: relative to the site when inside it, so a site moved or checked out elsewhere keeps its records."""
+    output, site_root = output.resolve(), site_root.resolve()
+    return output.relative_to(site_root).as_posix() if output.is_relative_to(site_root) else str(output)
 
 
 class Manifest:
@@ -45,7 +59,7 @@ class Manifest:
             " outside INTEGER NOT NULL, files BLOB NOT NULL, PRIMARY KEY (output, name))",
             "started again (this build renders every page again; output/ is still checked file by file)",
         )
-        self._output = str(output.resolve())
+        self._output = folder_name(site_root, output)
 
     @property
     def notices(self) -> tuple[SourceError, ...]:

@@ -17,7 +17,7 @@ from ..render.themes import BodyReads, template_error
 from ..workers import can_fork, fan_out, usable_cpus
 from .digest import SiteDigests
 from .jobs import Depends, Job
-from .manifest import Manifest, Record, Written
+from .manifest import Manifest, Record, Written, file_digest
 from .write import Staging, WriteResult, foreign_error, scan
 
 # Below this many jobs to render, forking workers costs more than it saves.
@@ -47,9 +47,32 @@ def _key(job: Job, fingerprint: str, digests: SiteDigests, outside: bool) -> str
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=20).hexdigest()
 
 
-def _fresh(record: Record | None, key: str, existing: Mapping[str, tuple[int, int]]) -> bool:
-    """Whether the last build's files of a job are still right: same key, and each file as it was written."""
-    return record is not None and record.key == key and all(existing.get(path) == (size, mtime) for path, size, mtime in record.files)
+def _same_bytes(output: Path, path: str, digest: bytes) -> bool:
+    try:
+        return file_digest((output / path).read_bytes()) == digest
+    except OSError:  # gone or a folder since the scan
+        return False
+
+
+def _still_right(record: Record | None, key: str, existing: Mapping[str, tuple[int, int]], output: Path) -> Record | None:
+    """The last build's record of a job if its files are still right (same key, each file as written), with their mtimes as found; else None.
+
+    A file whose mtime is not the recorded one (a cache restored in CI, the output folder copied or
+    checked out elsewhere) is read and its digest decides, so a restored cache is used, never trusted blindly.
+    """
+    if record is None or record.key != key:
+        return None
+    files = []
+    for path, size, mtime, digest in record.files:
+        found = existing.get(path)
+        if found is None or found[0] != size:
+            return None
+        if found[1] != mtime:
+            if not _same_bytes(output, path, digest):
+                return None
+            mtime = found[1]
+        files.append((path, size, mtime, digest))
+    return Record(record.key, record.outside, tuple(files))
 
 
 @dataclass(frozen=True)
@@ -117,14 +140,15 @@ def run_jobs(
     try:
         records = manifest.load()
         existing = scan(output)
-        problem = None if own else foreign_error(output, existing, {path for record in records.values() for path, _, _ in record.files})
+        problem = None if own else foreign_error(output, existing, {file[0] for record in records.values() for file in record.files})
         if problem:
             raise BuildFailed([problem], manifest.notices)
         previous = [records.get(job.name) for job in jobs]
-        stale = [
-            index for index, (job, record) in enumerate(zip(jobs, previous))
-            if not _fresh(record, _key(job, fingerprint, digests, record is not None and record.outside), existing)
-        ]
+        kept = {
+            job.name: right for job, record in zip(jobs, previous)
+            if (right := _still_right(record, _key(job, fingerprint, digests, record is not None and record.outside), existing, output)) is not None
+        }
+        stale = [index for index, job in enumerate(jobs) if job.name not in kept]
         staging = Staging(output)
         try:
             done = _render_stale(root, [jobs[index] for index in stale], staging, reads, existing, progress)
@@ -132,10 +156,10 @@ def run_jobs(
             staging.discard()
             raise
         fresh = {jobs[index].name: Record(_key(jobs[index], fingerprint, digests, result.outside), result.outside, result.files) for index, result in zip(stale, done)}
-        now = {job.name: fresh.get(job.name) or records[job.name] for job in jobs}
+        now = {job.name: fresh.get(job.name) or kept[job.name] for job in jobs}
         # The files each job wrote: a job may write more than it declared (the search index names its files by their contents).
-        written = staging.commit([path for record in now.values() for path, _, _ in record.files], existing)
+        written = staging.commit([file[0] for record in now.values() for file in record.files], existing)
         manifest.save(now.items())
     finally:
         manifest.close()
-    return Ran(written, len(stale), {path: size for record in now.values() for path, size, _ in record.files}, manifest.notices)
+    return Ran(written, len(stale), {file[0]: file[1] for record in now.values() for file in record.files}, manifest.notices)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SourceError
+from .manifest import Written, file_digest
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,8 @@ class Staging:
         _as_usual(self.folder, 0o777)
         self._made: set[str] = {""}  # folders under the staging folder made so far, in this process
 
-    def write(self, path: str, data: bytes, existing: Mapping[str, tuple[int, int]]) -> tuple[str, int, int]:
-        """Stage one file unless the output already holds these bytes; return its path, size and mtime in ns as the output will have them.
+    def write(self, path: str, data: bytes, existing: Mapping[str, tuple[int, int]]) -> Written:
+        """Stage one file unless the output already holds these bytes; return its path, size, mtime in ns (as the output will have them) and digest.
 
         `existing` is the output folder as `scan` found it. A file whose bytes are unchanged is not
         staged, so it keeps its inode and mtime (rsync and browser caches see no change). Safe to
@@ -140,7 +141,7 @@ class Staging:
         if known is not None and known[0] == len(data):
             try:
                 if (self.output / path).read_bytes() == data:
-                    return path, known[0], known[1]
+                    return path, known[0], known[1], file_digest(data)
             except OSError:  # gone or a folder now: stage it
                 pass
         # Few system calls per file: creating thousands of files was most of a cold build's system time.
@@ -156,7 +157,7 @@ class Staging:
             mtime = os.fstat(descriptor).st_mtime_ns
         finally:
             os.close(descriptor)
-        return path, len(data), mtime
+        return path, len(data), mtime, file_digest(data)
 
     def commit(self, built: Collection[str], existing: Mapping[str, tuple[int, int]]) -> WriteResult:
         """Move the staged files into the output folder and remove the files the build no longer makes.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from ..content.cache import CacheStats
 from ..content.config import SiteConfig, load_config
 from ..content.read import Sources, read_sources
 from ..errors import SiteFailed, SourceError
@@ -31,6 +32,7 @@ class LoadedSite:
     results: Mapping[str, PollResults]
     errors: tuple[SourceError, ...]
     warnings: tuple[SourceError, ...]
+    parsed: CacheStats = CacheStats(hits=0, misses=0, rejected=0)  # what the parse cache did: misses were parsed
 
     def or_fail(self) -> LoadedSite:
         """Return this site, or raise `SiteFailed` with every error found."""
@@ -57,7 +59,7 @@ def load_site(
     site, assemble_errors = assemble(config, list(plan.lessons), list(sources.series), sources.assets, options, results, plan.asked(), links)
     site = replace(site, topics=plan.board(site.issues))
     errors = (*sources.errors, *results_errors, *plan.errors, *assemble_errors)
-    return LoadedSite(site, plan, results, tuple(errors), (*config_warnings, *sources.warnings))
+    return LoadedSite(site, plan, results, tuple(errors), (*config_warnings, *sources.warnings), sources.cache)
 
 
 
