@@ -14,6 +14,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 _LENGTH = struct.Struct("<Q")
+_BLOCK = struct.Struct("<I")
+# Work is cut into this many contiguous blocks per worker, handed out as workers free up: a worker
+# slowed by another program on its core takes fewer blocks instead of holding up the others.
+BLOCKS_PER_WORKER = 8
 
 
 def usable_cpus() -> int:
@@ -35,7 +39,23 @@ def _picklable(error: BaseException) -> BaseException:
     return error
 
 
-def _child(indices: range, work: Callable[[int], T], pipe: int) -> None:
+def _blocks(count: int, workers: int) -> list[range]:
+    """Cut `range(count)` into contiguous blocks, a few per worker."""
+    number = max(1, min(count, workers * BLOCKS_PER_WORKER))
+    return [range(block * count // number, (block + 1) * count // number) for block in range(number)]
+
+
+def _claimed(tasks: int, blocks: list[range]) -> Iterator[int]:
+    """Every index of each block this worker claims from the shared task pipe, until the pipe is empty.
+
+    The parent wrote every block number before forking and closed its end, so a read returns one
+    whole number (pipe reads are atomic for so few bytes) or end of file.
+    """
+    while claimed := os.read(tasks, _BLOCK.size):
+        yield from blocks[_BLOCK.unpack(claimed)[0]]
+
+
+def _child(indices: Iterator[int], work: Callable[[int], T], pipe: int) -> None:
     """Run the worker's share and send each result, or the first error, to the parent; never returns."""
     status = 1  # until the whole share is sent: a child that stops early for any reason is seen as failed
     try:
@@ -60,8 +80,10 @@ def _child(indices: range, work: Callable[[int], T], pipe: int) -> None:
 def fan_out(count: int, work: Callable[[int], T], workers: int) -> Generator[tuple[int, T], None, None]:
     """Yield `(index, work(index))` for every index below `count`, computed in `workers` forked processes, as each finishes.
 
-    Worker w takes the w-th of `workers` contiguous blocks of indices: neighbouring work tends to
-    use neighbouring values, so each child touches (and copies) fewer of the parent's memory pages.
+    The indices are cut into contiguous blocks (neighbouring work tends to use neighbouring values,
+    so each child touches, and copies, fewer of the parent's memory pages), which the workers claim
+    one at a time as they finish the last: on a core shared with another program a worker takes
+    fewer blocks, not an equal share that the others then wait for.
     The children share the parent's memory as it was at the fork, so `work` may use any value the
     parent holds. The first error a worker meets is raised here once every worker has stopped.
     """
@@ -69,16 +91,24 @@ def fan_out(count: int, work: Callable[[int], T], workers: int) -> Generator[tup
     # holding the parent's objects just to collect them.
     gc.freeze()
     children: dict[int, int] = {}  # read end of the pipe -> pid
+    blocks = _blocks(count, workers)
+    tasks, handing = os.pipe()
     try:
-        for worker in range(workers):
+        try:
+            # A few hundred bytes at most: the pipe's buffer takes them all without blocking.
+            os.write(handing, b"".join(_BLOCK.pack(block) for block in range(len(blocks))))
+        finally:
+            os.close(handing)  # before forking: the workers see end of file once every block is claimed
+        for _ in range(workers):
             read, write = os.pipe()
             pid = os.fork()
             if pid == 0:
                 os.close(read)
-                _child(range(worker * count // workers, (worker + 1) * count // workers), work, write)
+                _child(_claimed(tasks, blocks), work, write)
             os.close(write)
             children[read] = pid
     finally:
+        os.close(tasks)
         gc.unfreeze()
     errors: list[tuple[int, BaseException]] = []
     finished = False
