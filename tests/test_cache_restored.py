@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from lessonpress.cli import main
 LESSON = Path("lessons/retention/02-first-days.md")
 # A checkout or cache restore an hour later: every file gets a new mtime.
 LATER = 3600 * 10**9
+SUMMARY = re.compile(r"\((\d+) of \d+ rendered, (\d+) files written\); (\d+) of (\d+) sources parsed \(the rest cached\)")
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -30,11 +32,14 @@ def touch_everything(root: Path) -> None:
             os.utime(path, ns=(stat.st_atime_ns + LATER, stat.st_mtime_ns + LATER))
 
 
-def build(root: Path) -> str:
-    """Build `root` with the CLI and return its summary line."""
+def build(root: Path) -> tuple[int, int, int, int]:
+    """Build `root` with the CLI; return what its summary line counts: outputs rendered, files written, sources parsed, sources."""
     result = CliRunner().invoke(main, ["--site", str(root), "build"])
     assert result.exit_code == 0, result.output
-    return result.stdout.strip().splitlines()[-1]
+    found = SUMMARY.search(result.stdout)
+    assert found, result.stdout
+    rendered, written, parsed, sources = map(int, found.groups())
+    return rendered, written, parsed, sources
 
 
 def never_convert(md: object, text: str) -> str:
@@ -62,8 +67,8 @@ def test_cache_restored_elsewhere_without_output_parses_nothing(built: Path, tmp
     shutil.copytree(built, ci, ignore=shutil.ignore_patterns("output"))
     touch_everything(ci)
     monkeypatch.setattr(lessonpress.content.read, "convert", never_convert)
-    summary = build(ci)
-    assert "; 0 of 7 sources parsed (the rest cached)" in summary
+    _, _, parsed, sources = build(ci)
+    assert (parsed, sources) == (0, 7)
     monkeypatch.undo()
     assert files(ci / "output") == cold_build(built, tmp_path / "cold")
 
@@ -72,11 +77,10 @@ def test_cache_and_output_restored_elsewhere_render_nothing(built: Path, tmp_pat
     moved = tmp_path / "elsewhere" / "site"
     shutil.copytree(built, moved)
     touch_everything(moved)
-    summary = build(moved)
-    assert "(0 of 28 rendered, 0 files written); 0 of 7 sources parsed" in summary
+    assert build(moved) == (0, 0, 0, 7)
     assert files(moved / "output") == cold_build(built, tmp_path / "cold")
-    # The new mtimes are recorded: the next build reads no file to compare it.
-    assert "(0 of 28 rendered, 0 files written)" in build(moved)
+    # The new mtimes are recorded, and the next build keeps everything too.
+    assert build(moved) == (0, 0, 0, 7)
 
 
 def test_restored_output_edited_by_hand_is_rendered_again(built: Path, tmp_path: Path) -> None:
@@ -86,8 +90,7 @@ def test_restored_output_edited_by_hand_is_rendered_again(built: Path, tmp_path:
     original = page.read_bytes()
     page.write_bytes(original.replace(b"<", b"[", 1))  # same size, other bytes
     touch_everything(moved)
-    summary = build(moved)
-    assert "(1 of 28 rendered, 1 files written)" in summary
+    assert build(moved)[:2] == (1, 1)
     assert page.read_bytes() == original
 
 
@@ -97,7 +100,6 @@ def test_restored_cache_with_an_edited_lesson_matches_a_cold_build(built: Path, 
     lesson = moved / LESSON
     lesson.write_text(lesson.read_text(encoding="utf-8") + "\nA line written on the other machine.\n", encoding="utf-8")
     touch_everything(moved)
-    summary = build(moved)
-    assert "; 1 of 7 sources parsed" in summary
+    assert build(moved)[2:] == (1, 7)
     assert "A line written on the other machine." in (moved / "output" / "retention" / "first-days" / "index.html").read_text(encoding="utf-8")
     assert files(moved / "output") == cold_build(moved, tmp_path / "cold")
