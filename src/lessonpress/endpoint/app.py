@@ -17,14 +17,16 @@ from urllib.parse import urlencode, urlsplit
 
 from ..addresses import ADDR_SPEC, is_address
 from ..mail.handoff import Handoff
+from ..render.confirmation import CONFIRM_DAYS
 from ..stamps import EXPIRED, stamp_problem
 from ..tokens import verify_url_token
+from ..translations import N_
 from ..untrusted import one_line
 from .forms import Fields, RequestProblem, form_fields, query_fields
 from .limits import HandedOff, SlidingLimit
 from .outbox import SUBSCRIBE_STAMP, Outbox
 from .pages import Pages
-from .settings import BODY_LIMIT, CONFIRM_DAYS, EndpointSettings
+from .settings import BODY_LIMIT, EndpointSettings
 
 StartResponse = Callable[[str, list[tuple[str, str]]], object]
 REASONS = {
@@ -96,7 +98,7 @@ class EndpointApp:
             response = self._respond(environ, method)
         except RequestProblem as problem:
             self.tally.add("refused")
-            body = self.pages.render("problem", status=problem.status, title=problem.title, message=problem.message, subscribe_url=self._url("subscribe"))
+            body = self.pages.render("problem", status=problem.status, problem=problem, subscribe_url=self._url("subscribe"))
             response = Response(problem.status, body, problem.headers)
         headers = [
             ("Content-Type", response.content_type),
@@ -122,9 +124,9 @@ class EndpointApp:
         route = self._route(str(environ.get("PATH_INFO", "")))
         allowed = ROUTES.get(route)
         if allowed is None:
-            raise RequestProblem(404, "Page not found", "There is no page at this address.")
+            raise RequestProblem(404, N_("Page not found"), N_("There is no page at this address."))
         if method not in allowed:
-            raise RequestProblem(405, "Method not allowed", f"This page answers {', '.join(allowed)}.", (("Allow", ", ".join(allowed)),))
+            raise RequestProblem(405, N_("Method not allowed"), N_("This page answers %(methods)s."), (("Allow", ", ".join(allowed)),), params={"methods": ", ".join(allowed)})
         if route == "healthz":
             return Response(200, b"ok\n", content_type="text/plain; charset=utf-8")
         query = query_fields(str(environ.get("QUERY_STRING", "")))
@@ -146,9 +148,9 @@ class EndpointApp:
         """The address an unsubscribe link names, once its token proves this site made it."""
         address, token = _address(query.get("email")), query.get("token").strip()
         if not address or not URL_TOKEN.fullmatch(token):
-            raise RequestProblem(400, "This link is incomplete", "The unsubscribe link was cut short or altered. Open it again from the newest email, or reply to that email asking to unsubscribe.")
+            raise RequestProblem(400, N_("This link is incomplete"), N_("The unsubscribe link was cut short or altered. Open it again from the newest email, or reply to that email asking to unsubscribe."))
         if not verify_url_token(self.settings.secret, address, token):
-            raise RequestProblem(403, "This link is not valid", "This unsubscribe link was not made by this newsletter. Open it again from the newest email, or reply to that email asking to unsubscribe.")
+            raise RequestProblem(403, N_("This link is not valid"), N_("This unsubscribe link was not made by this newsletter. Open it again from the newest email, or reply to that email asking to unsubscribe."))
         return address
 
     def _unsubscribe_page(self, query: Fields) -> Response:
@@ -158,7 +160,7 @@ class EndpointApp:
     def _unsubscribe(self, query: Fields, form: Fields, environ: dict[str, Any]) -> Response:
         address = self._reader(query)
         if form.get(ONE_CLICK[0]) != ONE_CLICK[1]:
-            raise RequestProblem(400, "Bad request", "An unsubscribe is a POST of List-Unsubscribe=One-Click (RFC 8058), as the page's button sends.")
+            raise RequestProblem(400, N_("Bad request"), N_("An unsubscribe is a POST of List-Unsubscribe=One-Click (RFC 8058), as the page's button sends."))
         self._hand_off("unsubscribe", address, "unsubscribes")
         return self._page("unsubscribed", address=address)
 
@@ -170,7 +172,7 @@ class EndpointApp:
         problem = self.outbox.hand_off(Handoff(action, address, int(now)))
         if problem:
             self.handed.release(address)
-            raise RequestProblem(503, "Please try again later", "Your request could not be passed on just now. Nothing changed; please try again in a few minutes.", (("Retry-After", str(RETRY_SECONDS)),))
+            raise RequestProblem(503, N_("Please try again later"), N_("Your request could not be passed on just now. Nothing changed; please try again in a few minutes."), (("Retry-After", str(RETRY_SECONDS)),))
         self.tally.add(counter)
 
     # -- subscribe -----------------------------------------------------------------
@@ -188,28 +190,28 @@ class EndpointApp:
         address = _address(value)
         if not address:
             # Shown back in the field, escaped by the theme and on one line, so the reader can correct it.
-            body = self.pages.render("subscribe", value=one_line(value[:254]), error="Please enter an email address such as name@example.org.")
+            body = self.pages.render("subscribe", value=one_line(value[:254]), error=self.pages.gettext("Please enter an email address such as name@example.org."))
             return Response(400, body)
         key = address.lower()
         wait = self.per_address.take(key, now)
         if wait:
-            raise self._too_many(wait, "A confirmation went to this address a short while ago: look for it in your inbox, and in your spam folder.")
+            raise self._too_many(wait, N_("A confirmation went to this address a short while ago: look for it in your inbox, and in your spam folder."))
         wait = self.overall.take("all", now)
         if wait:
             self.per_address.give_back(key)
-            raise self._too_many(wait, "Many people are signing up just now.")
+            raise self._too_many(wait, N_("Many people are signing up just now."))
         problem = self.outbox.send_confirmation(address)
         if problem:
             self.per_address.give_back(key)
             self.overall.give_back("all")
-            raise RequestProblem(503, "Please try again later", "The confirmation email could not be sent just now. Please try again in a few minutes.", (("Retry-After", str(RETRY_SECONDS)),))
+            raise RequestProblem(503, N_("Please try again later"), N_("The confirmation email could not be sent just now. Please try again in a few minutes."), (("Retry-After", str(RETRY_SECONDS)),))
         self.tally.add("confirmations")
         return self._page("check_inbox", address=address, days=CONFIRM_DAYS)
 
     @staticmethod
     def _too_many(wait: float, why: str) -> RequestProblem:
         minutes = max(1, round(wait / 60))
-        return RequestProblem(429, "Please wait a little", f"{why} Please try again in {minutes} minute{'s' if minutes != 1 else ''}.", (("Retry-After", str(max(1, round(wait)))),))
+        return RequestProblem(429, N_("Please wait a little"), why, (("Retry-After", str(max(1, round(wait)))),), retry_minutes=minutes)
 
     # -- confirm ---------------------------------------------------------------------
 
@@ -217,12 +219,12 @@ class EndpointApp:
         """The address a confirmation link names, once its stamp proves this site made it in the last `CONFIRM_DAYS` days."""
         address, at, token = _address(query.get("email")), query.get("at").strip(), query.get("token").strip()
         if not address or not at.isdigit() or len(at) > 12 or not token:
-            raise RequestProblem(400, "This link is incomplete", "The confirmation link was cut short or altered. Open it again from the email, or sign up again.")
+            raise RequestProblem(400, N_("This link is incomplete"), N_("The confirmation link was cut short or altered. Open it again from the email, or sign up again."))
         problem = stamp_problem(self.settings.secret, SUBSCRIBE_STAMP, address, int(at), token, now=int(self.clock()), max_age=CONFIRM_DAYS * 24 * 3600)
         if problem == EXPIRED:
-            raise RequestProblem(410, "This link has expired", f"A confirmation link works for {CONFIRM_DAYS} days. Please sign up again for a new one.")
+            raise RequestProblem(410, N_("This link has expired"), N_("A confirmation link works for %(days)s days. Please sign up again for a new one."), params={"days": CONFIRM_DAYS})
         if problem:
-            raise RequestProblem(403, "This link is not valid", "This confirmation link was not made by this newsletter. Please sign up again.")
+            raise RequestProblem(403, N_("This link is not valid"), N_("This confirmation link was not made by this newsletter. Please sign up again."))
         return address
 
     def _confirm_page(self, query: Fields) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jinja2 import Environment, TemplateError
 
 from ..errors import Stopped
-from ..render.themes import make_environment, template_error
+from ..render.themes import make_environment, template_error, wording
 from ..site.model import Site
 
 PAGES = ("unsubscribe", "unsubscribed", "subscribe", "check_inbox", "confirm", "confirmed", "problem")
@@ -17,6 +17,8 @@ class Pages:
     def __init__(self, site: Site) -> None:
         self.site = site
         env: Environment = make_environment(site.config)
+        # Messages made in Python (a refused address) in the site's language, as the pages' own.
+        self.gettext = wording(site.config).translations.gettext
         # The pages are served from the endpoint's host: links to the site's pages and stylesheet must be absolute.
         env.filters["url"] = site.config.absolute
         try:

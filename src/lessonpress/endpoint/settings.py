@@ -16,7 +16,6 @@ from ..site.model import BuildOptions, Site
 from .limits import Window
 
 BODY_LIMIT = 8 * 1024  # a form with one address, or `List-Unsubscribe=One-Click`, is a few hundred bytes
-CONFIRM_DAYS = 7  # how long a confirmation link works
 
 
 @dataclass(frozen=True)

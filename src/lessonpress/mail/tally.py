@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -17,6 +18,7 @@ from ..errors import SourceError
 from ..render import mailto
 from ..site.model import OptionResult, PollResults, Site
 from ..site.polls import results_json, results_path
+from ..translations import shipped_translations
 from ..untrusted import shorten, terminal_text
 from .sources import Inbox, Letter
 
@@ -32,6 +34,8 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": 
 _WORD = re.compile(r"\S+")
 _NUMBER = re.compile(r"[0-9]+")
 WRITE_IN_LIMIT = 280
+# A vote subject's label ("Vote", "Abstimmung") is a word or two: a colon further in is not a vote's.
+_LABEL_REACH = 40
 # The prompt the write-in link puts in the body is short: look for its end only this far into the line.
 _PROMPT_REACH = 200
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -80,12 +84,19 @@ class PollSubjects:
     """The subject keys a vote for one poll can have: the write-in's, and the head every choice starts with."""
 
     poll: str
-    head: str  # "Vote: <id> #" as a key; the option's number follows, then its text, which clients may cut or re-word
+    head: str  # "<id> #" as a key; the option's number follows, then its text, which clients may cut or re-word
     options: tuple[str, ...]  # each option's text as a key
-    write_in: str  # the write-in subject's key, "" when the poll takes none
+    write_in: str  # "<id> write-in" as a key, "" when the poll takes none
 
     def choice(self, key: str) -> int | None:
-        """The choice (1-based, 0 = write-in) a subject key names; -1 for a number the poll has no option for."""
+        """The choice (1-based, 0 = write-in) a subject key names; -1 for a number the poll has no option for.
+
+        The word before the first colon is the label in the reader's language ("Vote", "Abstimmung",
+        "Voto"…) and is not read: a German reader's vote counts exactly as an English one.
+        """
+        label, colon, key = key.partition(":")
+        if not colon or len(label) > _LABEL_REACH:
+            return None
         if self.write_in and key == self.write_in:
             return 0
         if not key.startswith(self.head) or not _NUMBER.match(key, len(self.head)):
@@ -102,10 +113,15 @@ class PollSubjects:
         return -1
 
 
+def _machine_part(subject: str) -> str:
+    """A subject key without its label: what follows the first colon."""
+    return subject_key(subject).partition(":")[2]
+
+
 def poll_subjects(poll: Poll) -> PollSubjects:
     """Derive the keys from `mailto.py`'s own subject builders, so links and tally never drift apart."""
-    head = subject_key(mailto.vote_subject(poll, 1).removesuffix(poll.options[0])).removesuffix("1")
-    write_in = subject_key(mailto.write_in_subject(poll)) if poll.write_in else ""
+    head = _machine_part(mailto.vote_subject(poll, 1).removesuffix(poll.options[0])).removesuffix("1")
+    write_in = _machine_part(mailto.write_in_subject(poll)) if poll.write_in else ""
     return PollSubjects(poll.id, head, tuple(subject_key(option) for option in poll.options), write_in)
 
 
@@ -114,11 +130,19 @@ def _without_addresses(text: str) -> str:
     return _WORD.sub(lambda word: IN_TEXT.sub("[address removed]", word.group()) if "@" in word.group() else word.group(), text)
 
 
+@functools.cache
+def _prompt_keys() -> tuple[str, ...]:
+    """The write-in prompt's keys in English and every built-in language, longest first."""
+    return tuple(sorted({subject_key(prompt) for prompt in shipped_translations(mailto.WRITE_IN_PROMPT)}, key=len, reverse=True))
+
+
 def write_in_text(letter: Letter) -> str:
     """The reader's suggestion: their first lines, minus the prompt the link put there, with no addresses."""
-    prompt = subject_key(mailto.WRITE_IN_PROMPT)
     lines = list(letter.first_lines(limit=5))
-    if lines and subject_key(lines[0]).startswith(prompt):
+    first = subject_key(lines[0]) if lines else ""
+    # The prompt in whichever shipped language the reader's link put it.
+    prompt = next((key for key in _prompt_keys() if first.startswith(key)), "")
+    if prompt:
         # Cut the prompt however the client re-spaced it: skip characters until the key matches.
         line = lines[0]
         reach = min(len(line), _PROMPT_REACH)

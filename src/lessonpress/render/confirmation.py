@@ -14,7 +14,10 @@ from ..site.model import Site
 from ..untrusted import one_line
 from .emails import site_sender
 from .plaintext import wrap_text
-from .themes import make_environment
+from .themes import make_environment, wording
+
+# How long the endpoint's confirmation link works (endpoint/settings.py reads it from here); the mail says so.
+CONFIRM_DAYS = 7
 
 
 class ConfirmationMail:
@@ -29,9 +32,10 @@ class ConfirmationMail:
         self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         # The lessons' own sender, so the confirmation comes from the address the reader will get lessons from.
         self.sender: Address = site_sender(site)
+        self._gettext = wording(config).translations.gettext
 
     def subject(self) -> str:
-        return one_line(f"Confirm your subscription to {self.site.config.title}")
+        return one_line(self._gettext("Confirm your subscription to %(title)s") % {"title": self.site.config.title})
 
     def message(self, address: str, confirm_address: str, date: datetime, *, confirm_url: str = "") -> EmailMessage:
         """Build the message to `address` whose Reply-To, `confirm_address`, carries the reader's confirm token.
@@ -49,7 +53,13 @@ class ConfirmationMail:
             "confirm_address": confirm_address,
             "confirm_url": confirm_url,
             "subject": self.subject(),
-            "preheader": f"{'Open the link' if confirm_url else 'Reply to this message'} to confirm that you want {config.title}.",
+            "confirm_days": CONFIRM_DAYS,
+            "preheader": (
+                self._gettext("Open the link to confirm that you want %(title)s.")
+                if confirm_url
+                else self._gettext("Reply to this message to confirm that you want %(title)s.")
+            )
+            % {"title": config.title},
         }
         message = EmailMessage(policy=SMTP)
         message["From"] = self.sender

@@ -7,9 +7,12 @@ from urllib.parse import quote
 from ..content.config import SiteConfig
 from ..content.lesson import Poll
 from ..site.model import Issue
+from ..translations import N_
 
 WRITE_IN = "write-in"
-WRITE_IN_PROMPT = "My suggestion for a future lesson: "
+# English defaults; the theme passes the site language's words (catalog entries "Vote" and this prompt).
+VOTE_LABEL = N_("Vote")
+WRITE_IN_PROMPT = N_("My suggestion for a future lesson: ")
 
 
 def mailto(address: str, subject: str, body: str = "") -> str:
@@ -30,23 +33,27 @@ def poll_address(config: SiteConfig, issue: Issue) -> str:
     return config.polls.address.replace("{slug}", issue.lesson.slug) if config.polls.address else reply_address(config, issue)
 
 
-def vote_subject(poll: Poll, choice: int) -> str:
-    """The subject that identifies one choice (1-based) of a poll, e.g. `Vote: retention-why #2 Onboarding`."""
-    return f"Vote: {poll.id} #{choice} {poll.options[choice - 1]}"
+def vote_subject(poll: Poll, choice: int, label: str = VOTE_LABEL) -> str:
+    """The subject that identifies one choice (1-based) of a poll, e.g. `Vote: retention-why #2 Onboarding`.
+
+    The label before the colon is the reader's language ("Abstimmung", "Vote"…); what follows it,
+    the poll id and `#<choice>`, is the machine part the tally matches, the same in every language.
+    """
+    return f"{label}: {poll.id} #{choice} {poll.options[choice - 1]}"
 
 
-def write_in_subject(poll: Poll) -> str:
-    return f"Vote: {poll.id} {WRITE_IN}"
+def write_in_subject(poll: Poll, label: str = VOTE_LABEL) -> str:
+    return f"{label}: {poll.id} {WRITE_IN}"
 
 
-def vote_link(config: SiteConfig, issue: Issue, choice: int) -> str:
+def vote_link(config: SiteConfig, issue: Issue, choice: int, label: str = VOTE_LABEL) -> str:
     assert issue.lesson.poll is not None
-    return mailto(poll_address(config, issue), vote_subject(issue.lesson.poll, choice))
+    return mailto(poll_address(config, issue), vote_subject(issue.lesson.poll, choice, label))
 
 
-def write_in_link(config: SiteConfig, issue: Issue) -> str:
+def write_in_link(config: SiteConfig, issue: Issue, label: str = VOTE_LABEL, prompt: str = WRITE_IN_PROMPT) -> str:
     assert issue.lesson.poll is not None
-    return mailto(poll_address(config, issue), write_in_subject(issue.lesson.poll), WRITE_IN_PROMPT)
+    return mailto(poll_address(config, issue), write_in_subject(issue.lesson.poll, label), prompt)
 
 
 def reply_subject(issue: Issue) -> str:

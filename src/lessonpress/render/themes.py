@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -27,17 +26,17 @@ from ..content.typography import quote, quote_style
 from ..errors import SourceError, source_error
 from ..site.model import Issue, slugify
 from ..sitefiles import plain_files, read_file
+from ..translations import catalog_errors, load_translations, locale_for, text_direction
 from . import mailto
 from .feeds import FEED_FORMATS
+from .wording import Wording
 
-DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 BUILTIN_THEME = "default"
 
 
-def long_date(moment: datetime) -> str:
-    """Write a date out, locale-independent: 'Wednesday, 25 February 2009'."""
-    return f"{DAYS[moment.weekday()]}, {moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+def wording(config: SiteConfig) -> Wording:
+    """The site's language: the built-in catalog with the site's own `locale/<lang>.po` over it, its CLDR locale, its quotes."""
+    return Wording(load_translations(config.root, config.language), locale_for(config.language), quote_style(config.language))
 
 
 def issues_by_year(issues: tuple[Issue, ...]) -> list[tuple[int, list[Issue]]]:
@@ -127,6 +126,8 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: Body
     reads = reads or BodyReads()
     env = _TrackedEnvironment(
         loader=ChoiceLoader(loaders),
+        # Every reader-facing string of the theme is a gettext message: {% trans %} and _().
+        extensions=["jinja2.ext.i18n"],
         finalize=reads.shown,
         autoescape=autoescape,
         undefined=StrictUndefined,
@@ -137,21 +138,32 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: Body
         auto_reload=False,
     )
     env.reads = reads
+    words = wording(config)
+    # New-style gettext: %(name)s placeholders, and values escaped by autoescaping like any other.
+    env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True
     base = config.base_path
-    env.filters["long_date"] = long_date
+    env.filters["long_date"] = words.long_date
     # A link from the site's root; pages.py then writes every such link relative to its page (render/relative.py).
     env.filters["url"] = lambda path: base + path.lstrip("/")
     env.filters["absolute"] = config.absolute
     env.filters["tag_slug"] = slugify
     env.filters["groupby_year"] = issues_by_year
     # Wrap reader text in the site language's quotes, never twice: `Read {{ title|quoted }}`.
-    style = quote_style(config.language)
-    env.filters["quoted"] = lambda text: quote(str(text), style)
+    env.filters["quoted"] = lambda text: quote(str(text), words.style)
+    direction = text_direction(config.language)
     env.globals.update(
         config=config,
+        # <html dir> on pages and emails; email cells also take align=, since many clients ignore CSS logical properties.
+        text_direction=direction,
+        text_start="right" if direction == "rtl" else "left",
+        lesson_of=words.lesson_of,
+        votes=words.votes,
+        readers_answered=words.readers_answered,
+        poll_headline=words.poll_headline,
         feed_formats=FEED_FORMATS,
-        vote_link=lambda issue, choice: mailto.vote_link(config, issue, choice),
-        write_in_link=lambda issue: mailto.write_in_link(config, issue),
+        vote_link=lambda issue, choice: mailto.vote_link(config, issue, choice, words.vote_label),
+        write_in_link=lambda issue: mailto.write_in_link(config, issue, words.vote_label, words.write_in_prompt),
         reply_link=lambda issue: mailto.reply_link(config, issue),
         reply_address=lambda issue: mailto.reply_address(config, issue),
         endpoint_url=lambda poll, choice: mailto.endpoint_url(config, poll, choice),
@@ -169,13 +181,13 @@ def template_error(root: Path, error: Exception) -> SourceError | None:
 
 
 def theme_errors(config: SiteConfig) -> list[SourceError]:
-    """What is wrong with the site's theme: missing, or holding links out of the site, FIFOs or devices (its files are published)."""
+    """What is wrong with the site's theme or its own catalog: missing, unreadable, or holding links out of the site, FIFOs or devices (its files are published)."""
     theme = site_theme_dir(config)
+    problems: list[SourceError] = catalog_errors(config.root, config.language)
     if not theme.is_dir():
         if config.theme == BUILTIN_THEME:
-            return []
-        return [SourceError(CONFIG_NAME, 0, f"theme '{config.theme}' not found: create themes/{config.theme}/ or set theme = \"default\"")]
-    problems: list[SourceError] = []
+            return problems
+        return [*problems, SourceError(CONFIG_NAME, 0, f"theme '{config.theme}' not found: create themes/{config.theme}/ or set theme = \"default\"")]
     for _ in plain_files(str(theme), f"themes/{config.theme}", os.path.realpath(config.root), problems, hidden=True):
         pass
     return problems

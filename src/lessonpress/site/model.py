@@ -8,7 +8,6 @@ from datetime import date, datetime
 
 from ..content.config import Author, SiteConfig
 from ..content.lesson import POLL_MARKER, Lesson, SeriesInfo
-from ..content.typography import ENGLISH, QuoteStyle, quote
 
 # The results row of the answers that named a topic of the reader's own (the poll's write-in).
 WRITE_IN_ROW = "Your own topics"
@@ -45,7 +44,6 @@ class PollResults:
     ballots: int  # vote mails read, before keeping only each reader's latest
     first_vote: str  # ISO 8601, "" when no vote carried a date
     last_vote: str
-    style: QuoteStyle = ENGLISH  # the site language's quotes, for the headline
 
     @property
     def ranked(self) -> tuple[OptionResult, ...]:
@@ -65,14 +63,9 @@ class PollResults:
         return (*self.ranked, OptionResult(choice=0, text=WRITE_IN_ROW, votes=self.written_in, total=self.votes))
 
     @property
-    def headline(self) -> str:
-        """Say what won, e.g. 'You voted: “Measuring time to first value” came first'."""
-        top = [option for option in self.options if option.votes and option.votes == self.ranked[0].votes]
-        if not top:
-            return "You voted"
-        quoted = [quote(option.text, self.style) for option in top]
-        names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
-        return f"You voted: {names} {'tied for first place' if len(top) > 1 else 'came first'}"
+    def winners(self) -> tuple[OptionResult, ...]:
+        """The options with the most votes, several on a tie, in the poll's order; none before the first vote."""
+        return tuple(option for option in self.options if option.votes and option.votes == self.ranked[0].votes)
 
 
 @dataclass(frozen=True)

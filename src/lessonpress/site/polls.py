@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..content.config import SiteConfig
-from ..content.typography import quote_style
 from ..errors import SourceError
 from ..sitefiles import read_file, read_problem
 from ..untrusted import one_line
@@ -124,5 +122,5 @@ def read_poll_results(config: SiteConfig) -> tuple[dict[str, PollResults], list[
         if found.poll != path.stem:
             errors.append(SourceError(shown, 1, f"holds poll '{found.poll}' but is named {path.name}: rename it to {found.poll}.json"))
             continue
-        results[found.poll] = replace(found, style=quote_style(config.language))
+        results[found.poll] = found
     return results, errors
