@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 
 from lessonpress.content.config import load_config
+from lessonpress.content.typography import quote_style
 from lessonpress.errors import BuildFailed
+from lessonpress.render.wording import Wording
 from lessonpress.site.model import OptionResult, PollResults
 from lessonpress.site.polls import read_poll_results, results_json
+from lessonpress.translations import load_translations, locale_for
 from test_tally import build_site, example_site
 
 POLL = "relationships-referral-partners"
@@ -40,8 +43,11 @@ def save(root: Path, result: PollResults, name: str = POLL) -> Path:
 def test_numbers_bars_and_headlines() -> None:
     result = results((5, 2, 0, 1), ("More on <b>fees</b>", "Events"))
     assert [(option.percent, option.text_bar()) for option in result.options] == [(50, "#####-----"), (20, "##--------"), (0, "----------"), (10, "#---------")]
-    assert result.headline == "You voted: “Written partner agreements” came first"
-    assert results((3, 3, 3, 0)).headline == "You voted: “Written partner agreements”, “Referral fees: pay or not?” and “Partnering with competitors” tied for first place"
+    words = Wording(load_translations(Path("."), "en"), locale_for("en"), quote_style("en"))
+    assert words.poll_headline(result) == "You voted: “Written partner agreements” came first"
+    assert words.poll_headline(results((3, 3, 3, 0))) == "You voted: “Written partner agreements”, “Referral fees: pay or not?” and “Partnering with competitors” tied for first place"
+    german = Wording(load_translations(Path("."), "de"), locale_for("de"), quote_style("de"))
+    assert german.poll_headline(results((3, 3, 0, 0))) == "Ihre Wahl: „Written partner agreements“ und „Referral fees: pay or not?“ teilen sich den ersten Platz"
     assert [option.choice for option in results((1, 4, 4, 0)).ranked] == [2, 3, 1, 4]
 
 

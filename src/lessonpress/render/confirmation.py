@@ -32,10 +32,10 @@ class ConfirmationMail:
         self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         # The lessons' own sender, so the confirmation comes from the address the reader will get lessons from.
         self.sender: Address = site_sender(site)
-        self._gettext = wording(config).translations.gettext
+        self.gettext = wording(config).translations.gettext
 
     def subject(self) -> str:
-        return one_line(self._gettext("Confirm your subscription to %(title)s") % {"title": self.site.config.title})
+        return one_line(self.gettext("Confirm your subscription to %(title)s") % {"title": self.site.config.title})
 
     def message(self, address: str, confirm_address: str, date: datetime, *, confirm_url: str = "") -> EmailMessage:
         """Build the message to `address` whose Reply-To, `confirm_address`, carries the reader's confirm token.
@@ -55,9 +55,9 @@ class ConfirmationMail:
             "subject": self.subject(),
             "confirm_days": CONFIRM_DAYS,
             "preheader": (
-                self._gettext("Open the link to confirm that you want %(title)s.")
+                self.gettext("Open the link to confirm that you want %(title)s.")
                 if confirm_url
-                else self._gettext("Reply to this message to confirm that you want %(title)s.")
+                else self.gettext("Reply to this message to confirm that you want %(title)s.")
             )
             % {"title": config.title},
         }

@@ -16,7 +16,7 @@ function unavailable() {
   }
   box.hidden = false;
   form.hidden = true;
-  status.textContent = "Search is not available here; the archive lists every lesson.";
+  status.textContent = status.dataset.unavailable;
 }
 
 // Pagefind's excerpt is the page's text with the matched words in <mark>: keep exactly that, as text and marks.
@@ -49,7 +49,7 @@ async function run(query) {
     status.textContent = "";
     return;
   }
-  status.textContent = "Searching…";
+  status.textContent = status.dataset.searching;
   const found = await pagefind.search(query);
   const results = await Promise.all(found.results.slice(0, 20).map((result) => result.data()));
   if (ticket !== latest) return;  // a newer query was typed meanwhile
@@ -64,9 +64,13 @@ async function run(query) {
     list.append(item);
   }
   const count = found.results.length;
-  status.textContent = count === 0
-    ? `No lesson mentions “${query}”.`
-    : `${count} lesson${count === 1 ? "" : "s"} found for “${query}”${count > results.length ? `; the first ${results.length} are shown` : ""}.`;
+  // The page's messages are in the site's language; the query is set in its quotes.
+  // A function as the replacement, so a "$&" typed in the query stays as typed.
+  const quoted = status.dataset.quoted.replace("{text}", () => query);
+  const message = count === 0 ? status.dataset.none
+    : count > results.length ? status.dataset.foundMore
+    : count === 1 ? status.dataset.foundOne : status.dataset.foundOther;
+  status.textContent = message.replace("{count}", count).replace("{shown}", results.length).replace("{query}", () => quoted);
 }
 
 function fromAddress() {
