@@ -270,6 +270,6 @@ def test_email_command_prints_and_writes(tmp_path: Path) -> None:
     target = tmp_path / "lesson.txt"
     written = runner.invoke(main, ["--site", str(root), "email", str(root / "lessons/retention/01-why-customers-leave.md"), "--format", "txt", "-o", str(target)])
     assert written.exit_code == 0, written.output
-    assert target.read_text().startswith("The Retention Letter | Why Customers Stay, lesson 1 of 6")
+    assert target.read_text().startswith("The Retention Letter | Why Customers Stay · Lesson 1 of 6")
     missing = runner.invoke(main, ["--site", str(root), "email", "retention/no-such-lesson"])
     assert missing.exit_code == 1 and "retention/no-such-lesson: no lesson by that name" in missing.output

@@ -102,6 +102,11 @@ def _parse(data: bytes, language: str) -> tuple[Catalog | None, list[CatalogProb
 
 
 def _compiled(catalog: Catalog) -> Translations:
+    """Compile in memory; an entry not (fully) translated is left out, so its English shows instead of nothing."""
+    for message in list(catalog):
+        forms = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and not all(forms):
+            catalog.delete(message.id, context=message.context)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
