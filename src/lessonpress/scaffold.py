@@ -14,6 +14,7 @@ from .content.lesson import SLUG_PATTERN
 from .content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
 from .errors import SourceError, Stopped
 from .site.model import slugify
+from .starters import starter
 
 FIRST_SERIES = "first-course"
 # A slug names a file and a URL folder: file names stop at 255 bytes, and a long URL is read by no one.
@@ -26,15 +27,15 @@ _CONFIG = """\
 [site]
 title = {title}
 url = "https://example.org"  # where the site will live; feeds and emails use it for links
-description = "Short lessons, one at a time."
-language = "en"
+description = {description}
+language = {language}  # the theme's words, dates and quotes; see "Languages" in the README
 timezone = "UTC"  # e.g. "Europe/London"; dates without a time zone are read in this one
 theme = "default"  # templates in themes/default/ override the built-in ones by name
-greeting = "Hello!"
-reply_prompt = "What is one thing in this lesson you will try this week?"
+greeting = {greeting}
+reply_prompt = {reply_prompt}
 
 [author]
-name = "Your Name"
+name = {author}
 email = "you@example.org"
 
 [email]
@@ -46,28 +47,21 @@ unsubscribe_url = "https://example.org/unsubscribe"
 _SERIES_INDEX = """\
 ---
 title: {title}
-description: "What this series teaches, in one sentence."
+description: {description}
 cadence: "7d"
 ---
-A few lines introducing the series. They appear on the series page.
+{intro}
 """
 
 _FIRST_LESSON = """\
 ---
-title: "Welcome"
+title: {title}
 date: {today}
-summary: "what this course covers and how to get the most from it"
-teaser: "what this course covers, one short lesson at a time."
-tags: [welcome]
+summary: {summary}
+teaser: {teaser}
+tags: [{tag}]
 ---
-Welcome to the first lesson. Write in Markdown: headings, lists, *emphasis* and links.
-
-## One idea per lesson
-
-Keep each lesson to one idea the reader can try this week.
-
-Q: What would you like to be able to do by the end of this course?
-"""
+{body}"""
 
 _THEME_README = """\
 Templates here override the built-in theme by name: copy only the one you want to change,
@@ -110,12 +104,31 @@ def _yaml_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def init_site(target: Path, today: date, title: str = "") -> list[Path]:
-    """Create a ready-to-serve site in `target`; refuse if any file it would write exists."""
+def init_site(target: Path, today: date, title: str = "", language: str = "en") -> list[Path]:
+    """Create a ready-to-serve site in `target`, its starter text in `language`; refuse if any file it would write exists."""
+    words = starter(language)
+    # JSON strings are valid TOML basic strings and YAML double-quoted scalars alike.
+    config = _CONFIG.format(
+        title=_yaml_text(title or target.resolve().name.replace("-", " ").title() or "My Lessons"),
+        description=_yaml_text(words.description),
+        language=_yaml_text(language),
+        greeting=_yaml_text(words.greeting),
+        reply_prompt=_yaml_text(words.reply_prompt),
+        author=_yaml_text(words.author),
+    )
+    series = _SERIES_INDEX.format(title=_yaml_text(words.series_title), description=_yaml_text(words.series_description), intro=words.series_intro)
+    lesson = _FIRST_LESSON.format(
+        title=_yaml_text(words.lesson_title),
+        today=today.isoformat(),
+        summary=_yaml_text(words.lesson_summary),
+        teaser=_yaml_text(words.lesson_teaser),
+        tag=words.tag,
+        body=words.lesson_body,
+    )
     files = {
-        CONFIG_NAME: _CONFIG.format(title=_yaml_text(title or target.resolve().name.replace("-", " ").title() or "My Lessons")),
-        f"lessons/{FIRST_SERIES}/{INDEX_FILE}": _SERIES_INDEX.format(title=_yaml_text("My First Course")),
-        f"lessons/{FIRST_SERIES}/01-welcome.md": _FIRST_LESSON.format(today=today.isoformat()),
+        CONFIG_NAME: config,
+        f"lessons/{FIRST_SERIES}/{INDEX_FILE}": series,
+        f"lessons/{FIRST_SERIES}/01-{words.lesson_slug}.md": lesson,
         THEME_README: _THEME_README,
         ".gitignore": "output/\n.lessonpress/\n",
     }

@@ -53,6 +53,17 @@ def locale_for(language: str) -> Locale:
     return Locale.parse(_BARE["en"])
 
 
+def known_language(language: str) -> bool:
+    """Whether CLDR knows the language of a tag (so `dee`, a typo, is not taken for one)."""
+    for tag in language_tags(language):
+        try:
+            Locale.parse(tag)
+            return True
+        except (ValueError, UnknownLocaleError):
+            continue
+    return False
+
+
 def text_direction(language: str) -> str:
     """`rtl` for a right-to-left language (Arabic, Hebrew, Persian, Urdu…), else `ltr`."""
     return "rtl" if locale_for(language).character_order == "right-to-left" else "ltr"

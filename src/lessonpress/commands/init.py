@@ -10,15 +10,26 @@ import click
 
 from ..errors import plural
 from ..scaffold import init_site
+from ..translations import known_language
+
+
+def _language(language: str) -> str:
+    if not known_language(language):
+        raise click.BadParameter(f"'{language}' is not a language tag lessonpress knows: use one such as en, de, fr-CA or pt-BR")
+    return language.strip()
 
 
 @click.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", default="", help="The site's title (default: from the folder name).")
-def init_command(directory: Path, title: str) -> None:
+@click.option(
+    "--language", default="en", show_default=True, callback=lambda _context, _parameter, value: _language(value),
+    help="The site's language ([site] language): the theme's words, dates and starter text (en, de, fr, es; any other tag gets English words).",
+)
+def init_command(directory: Path, title: str, language: str) -> None:
     """Create a new site in DIRECTORY, ready to serve: config, one series, one lesson, theme folder."""
     started = time.perf_counter()
-    created = init_site(directory, date.today(), title)
+    created = init_site(directory, date.today(), title, language)
     for path in created:
         click.echo(f"created {path}")
     click.echo(f"Created a site with {plural(len(created), 'file')} in {time.perf_counter() - started:.2f} s; next: cd {directory} && lessonpress serve")

@@ -15,11 +15,12 @@ from ..content.lesson import Lesson
 from ..fingerprint import package_fingerprint
 from ..render.themes import BUILTIN_THEME, site_theme_dir
 from ..site.model import Issue, Site
+from ..translations import site_catalog
 
 # Bump when what a digest covers changes.
 FORMAT = "lessonpress-digest/2"
 # The libraries whose output lands in the files as it is.
-RENDER_LIBRARIES = ("jinja2", "markupsafe", "css-inline", "feedgen", "lxml")
+RENDER_LIBRARIES = ("jinja2", "markupsafe", "css-inline", "feedgen", "lxml", "babel")
 # Lesson fields that come from the body. The navigation digest leaves them out, so editing one
 # lesson's text does not make every page stale; a template that reads another lesson's body
 # is seen doing so (themes.BodyReads) and its page then depends on the whole site.
@@ -68,7 +69,7 @@ def _hash(*parts: bytes) -> str:
 
 
 def render_fingerprint(config: SiteConfig) -> str:
-    """Hash what turns the site into files besides the site itself: lessonpress's code, the libraries and the theme's files."""
+    """Hash what turns the site into files besides the site itself: lessonpress's code, the libraries, the theme's files and the site's own strings."""
     parts = [FORMAT.encode(), __version__.encode(), *(version(name).encode() for name in RENDER_LIBRARIES)]
     # All of the package: an edited checkout must not keep files its code would no longer write.
     parts.append(package_fingerprint().encode())
@@ -78,6 +79,10 @@ def render_fingerprint(config: SiteConfig) -> str:
             if path.is_file():
                 parts += [b"site-theme/" + path.relative_to(theme).as_posix().encode(), path.read_bytes()]
     parts.append(BUILTIN_THEME.encode())
+    # The site's own strings (locale/<lang>.po) change the words of every page and email.
+    own = site_catalog(config.root, config.language)
+    if own is not None:
+        parts += [b"site-catalog/" + own.name.encode(), own.read_bytes()]
     return _hash(*parts)
 
 
