@@ -14,6 +14,7 @@ import feedparser
 import lxml.html
 import pytest
 from babel import Locale
+from babel.messages.pofile import read_po
 
 from conftest import copy_example_lessons
 from lessonpress.build import BuildResult, build
@@ -270,3 +271,30 @@ def test_a_right_to_left_site_says_so_in_pages_and_emails(tmp_path: Path) -> Non
     assert re.search(r'<html lang="ar" dir="rtl"', html) and re.search(r'<body[^>]* dir="rtl"', html)
     assert re.search(r'class="container"[^>]*dir="rtl"|dir="rtl"[^>]*class="container"', html)
     assert 'align="right"' in html and "border-right: 4px solid" in html and "border-left" not in html
+
+
+def test_every_shipped_catalog_holds_exactly_the_theme_and_program_messages() -> None:
+    """scripts/catalogs.py --check: a string added to a template without a catalog entry is caught here."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import catalogs
+
+    template = catalogs.extract()
+    assert len(template) > 100
+    for path in catalogs.catalog_paths():
+        missing, unused = catalogs.differences(template, path)
+        assert (missing, unused) == ([], []), path
+    # The complete catalogs translate every message, in every plural form.
+    for language in SHIPPED:
+        with (catalogs.LOCALE / language / "LC_MESSAGES" / "lessonpress.po").open("rb") as file:
+            untranslated = [message.id for message in read_po(file) if message.id and not all(message.string if isinstance(message.string, tuple) else (message.string,))]
+        assert untranslated == [], language
+
+
+def test_an_english_site_can_reword_a_string(tmp_path: Path) -> None:
+    root = example_in(tmp_path / "site", "en")
+    (root / "locale").mkdir()
+    (root / "locale" / "en.po").write_text('msgid "Next time:"\nmsgstr "Coming up:"\n', encoding="utf-8")
+    page = built(root).files["relationships/referral-partners/index.html"].decode()
+    assert "<strong>Coming up:</strong>" in page and "Next time:" not in page and "Lesson 2 of 4" in page
