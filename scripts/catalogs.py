@@ -54,7 +54,7 @@ def update(template: Catalog, path: Path) -> None:
     catalog.update(template, no_fuzzy_matching=True)
     catalog.obsolete.clear()
     with path.open("wb") as file:
-        write_po(file, catalog, width=0, omit_header=False, sort_output=False, include_previous=False)
+        write_po(file, catalog, width=0, omit_header=False, sort_output=False, include_previous=False, no_location=True)
 
 
 def main() -> int:

@@ -25,8 +25,8 @@ from ..untrusted import one_line  # header values: one line of safe characters, 
 from . import mailto
 from .absolute import absolutize_html
 from .list_id import list_id_value
-from .plaintext import html_to_text, wrap_text
-from .themes import BodyReads, make_environment
+from .plaintext import IMAGE, html_to_text, wrap_text
+from .themes import BodyReads, make_environment, wording
 
 # The container's inner width: body images without a width are drawn at most this wide.
 IMAGE_WIDTH = 560
@@ -216,7 +216,8 @@ class Mailer:
         html_env = make_environment(config, reads=reads)
         text_env = make_environment(config, autoescape=False, reads=reads)
         # Caches live on the Mailer, so they go with it: a lesson's body becomes text once for all its recipients.
-        text_env.filters["plaintext"] = functools.lru_cache(maxsize=2 * RECENT_ISSUES)(html_to_text)
+        image = wording(config).translations.gettext(IMAGE)
+        text_env.filters["plaintext"] = functools.lru_cache(maxsize=2 * RECENT_ISSUES)(functools.partial(html_to_text, image=image))
         self._shared = functools.lru_cache(maxsize=RECENT_ISSUES)(self._prepare)
         self._html = html_env.get_template("email/message.html")
         self._text = text_env.get_template("email/message.txt")

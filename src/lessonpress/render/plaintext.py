@@ -7,6 +7,8 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
+from ..translations import N_
+
 WIDTH = 78
 _BREAK = "\x00"  # stands for <br> until a block is written out
 # Spaces that HTML collapses. Not str.split()'s: a no-break space (French « … », `&nbsp;`) is a character the HTML
@@ -39,11 +41,15 @@ def _collapse(text: str) -> str:
     return _SPACES.sub(" ", text).strip(" ")
 
 
+# How the text part names a picture; the theme passes the site language's words (catalog entry).
+IMAGE = N_("Image: %(alt)s")
+
 class _TextWriter(HTMLParser):
     """Collect blocks of text as lines, keeping lists, quotes and headings recognisable."""
 
-    def __init__(self) -> None:
+    def __init__(self, image: str = IMAGE) -> None:
         super().__init__(convert_charrefs=True)
+        self.image = image  # "Image: %(alt)s" in the site's language
         self.lines: list[str] = []
         self.inline: list[str] = []
         self.quote_depth = 0
@@ -119,7 +125,7 @@ class _TextWriter(HTMLParser):
         elif tag == "img":
             alt = (attributes.get("alt") or "").strip()
             if alt:
-                self.inline.append(f"[Image: {alt}]")
+                self.inline.append(f"[{self.image % {'alt': alt}}]")
         elif tag == "a":
             self.hrefs.append((attributes.get("href") or "", len(self.inline)))
         elif tag == "tr":
@@ -196,12 +202,12 @@ def _read_simple(writer: _TextWriter, html: str) -> bool:
     return True
 
 
-def html_to_text(html: str) -> str:
-    """Convert HTML (as Python-Markdown writes it) into plain text; lines are not yet wrapped."""
-    writer = _TextWriter()
+def html_to_text(html: str, image: str = IMAGE) -> str:
+    """Convert HTML (as Python-Markdown writes it) into plain text; lines are not yet wrapped. `image` names a picture by its alt text."""
+    writer = _TextWriter(image)
     if not _read_simple(writer, html):
         # A stray "<", a declaration, or script or style: HTMLParser applies its own rules, from the start.
-        writer = _TextWriter()
+        writer = _TextWriter(image)
         writer.feed(html)
         writer.close()
     writer.flush()

@@ -16,7 +16,7 @@ from watchdog.observers.polling import PollingObserver
 from ..content.config import CONFIG_NAME
 
 # Folders whose contents feed the build, and the kind of change each stands for.
-WATCHED_FOLDERS = {"lessons": "lesson", "themes": "theme", "data": "data"}
+WATCHED_FOLDERS = {"lessons": "lesson", "themes": "theme", "data": "data", "locale": "theme"}  # locale/: the site's own strings, part of its look
 DEBOUNCE_SECONDS = 0.15
 # Editor droppings: Vim's swap and backup files, Kate's swap, JetBrains' safe-write copies, backups,
 # generic temp and download files. (Emacs locks and autosaves start with '.#' and '#'.)
