@@ -14,7 +14,7 @@ from .content.lesson import SLUG_PATTERN
 from .content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
 from .errors import SourceError, Stopped
 from .site.model import slugify
-from .starters import starter
+from .translations import load_translations
 
 FIRST_SERIES = "first-course"
 # A slug names a file and a URL folder: file names stop at 255 bytes, and a long URL is read by no one.
@@ -61,7 +61,14 @@ summary: {summary}
 teaser: {teaser}
 tags: [{tag}]
 ---
-{body}"""
+{welcome}
+
+## {heading}
+
+{advice}
+
+Q: {question}
+"""
 
 _THEME_README = """\
 Templates here override the built-in theme by name: copy only the one you want to change,
@@ -106,29 +113,38 @@ def _yaml_text(value: str) -> str:
 
 def init_site(target: Path, today: date, title: str = "", language: str = "en") -> list[Path]:
     """Create a ready-to-serve site in `target`, its starter text in `language`; refuse if any file it would write exists."""
-    words = starter(language)
+    # The starter text is in the theme's catalogs, so a language added there starts its sites in it too.
+    _ = load_translations(target, language).gettext
     # JSON strings are valid TOML basic strings and YAML double-quoted scalars alike.
     config = _CONFIG.format(
         title=_yaml_text(title or target.resolve().name.replace("-", " ").title() or "My Lessons"),
-        description=_yaml_text(words.description),
+        description=_yaml_text(_("Short lessons, one at a time.")),
         language=_yaml_text(language),
-        greeting=_yaml_text(words.greeting),
-        reply_prompt=_yaml_text(words.reply_prompt),
-        author=_yaml_text(words.author),
+        greeting=_yaml_text(_("Hello!")),
+        reply_prompt=_yaml_text(_("What is one thing in this lesson you will try this week?")),
+        author=_yaml_text(_("Your Name")),
     )
-    series = _SERIES_INDEX.format(title=_yaml_text(words.series_title), description=_yaml_text(words.series_description), intro=words.series_intro)
+    series = _SERIES_INDEX.format(
+        title=_yaml_text(_("My First Course")),
+        description=_yaml_text(_("What this series teaches, in one sentence.")),
+        intro=_("A few lines introducing the series. They appear on the series page."),
+    )
+    welcome = lesson_slug(_("Welcome")) or "welcome"
     lesson = _FIRST_LESSON.format(
-        title=_yaml_text(words.lesson_title),
+        title=_yaml_text(_("Welcome")),
         today=today.isoformat(),
-        summary=_yaml_text(words.lesson_summary),
-        teaser=_yaml_text(words.lesson_teaser),
-        tag=words.tag,
-        body=words.lesson_body,
+        summary=_yaml_text(_("what this course covers and how to get the most from it")),
+        teaser=_yaml_text(_("what this course covers, one short lesson at a time.")),
+        tag=welcome,
+        welcome=_("Welcome to the first lesson. Write in Markdown: headings, lists, *emphasis* and links."),
+        heading=_("One idea per lesson"),
+        advice=_("Keep each lesson to one idea the reader can try this week."),
+        question=_("What would you like to be able to do by the end of this course?"),
     )
     files = {
         CONFIG_NAME: config,
         f"lessons/{FIRST_SERIES}/{INDEX_FILE}": series,
-        f"lessons/{FIRST_SERIES}/01-{words.lesson_slug}.md": lesson,
+        f"lessons/{FIRST_SERIES}/01-{welcome}.md": lesson,
         THEME_README: _THEME_README,
         ".gitignore": "output/\n.lessonpress/\n",
     }

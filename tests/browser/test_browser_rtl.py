@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
 
 from .conftest import EXAMPLE_LESSON, SiteReport
+from .test_browser_email import inbox  # noqa: F401 - the email group's window, here on the Arabic site
 
 pytestmark = pytest.mark.browser
 
-EMAIL = f"email/{EXAMPLE_LESSON.rstrip('/')}.html"
 # Where the text of each element starts and ends, and which way it runs.
 LAYOUT = """selector => [...document.querySelectorAll(selector)].map(el => {
   const box = el.getBoundingClientRect();
@@ -63,32 +62,22 @@ def test_rtl_lesson_page_reads_right_to_left(browser: Browser, rtl_site: tuple[P
         ctx.close()
 
 
-@pytest.fixture(params=[600, 375], ids=lambda width: f"{width}px")
-def rtl_inbox(request: pytest.FixtureRequest, browser: Browser, rtl_site: tuple[Path, str]) -> Page:
-    root, base = rtl_site
-    ctx = browser.new_context(viewport={"width": request.param, "height": 900})
-    request.addfinalizer(ctx.close)
-
-    def from_output(route: Route) -> None:
-        file = root / "output" / urlsplit(route.request.url).path.lstrip("/")
-        route.fulfill(path=file) if file.is_file() else route.fulfill(status=404)
-
-    ctx.route("https://retention.example.org/**", from_output)
-    page = ctx.new_page()
-    page.goto(base + EMAIL)
-    return page
+@pytest.fixture(scope="module")
+def email_site(rtl_site: tuple[Path, str]) -> tuple[Path, str]:
+    """The email group's `inbox` (600 and 375 px) opens this site's email."""
+    return rtl_site
 
 
-def test_rtl_email_reads_right_to_left(rtl_inbox: Page, artifacts: Path) -> None:
-    width = rtl_inbox.viewport_size["width"]
-    rtl_inbox.screenshot(path=artifacts / f"email-rtl-{width}px.png", full_page=True)
-    assert rtl_inbox.evaluate("document.documentElement.scrollWidth") <= width
-    container = rtl_inbox.evaluate(LAYOUT, "table.container")[0]
+def test_rtl_email_reads_right_to_left(inbox: Page, artifacts: Path) -> None:
+    width = inbox.viewport_size["width"]
+    inbox.screenshot(path=artifacts / f"email-rtl-{width}px.png", full_page=True)
+    assert inbox.evaluate("document.documentElement.scrollWidth") <= width
+    container = inbox.evaluate(LAYOUT, "table.container")[0]
     for selector in (".title", ".kicker", ".lesson-body p", ".aside"):
-        for box in rtl_inbox.evaluate(LAYOUT, selector):
+        for box in inbox.evaluate(LAYOUT, selector):
             # Every line starts at the right: the text runs right to left, aligned to the container's right edge.
             assert box["direction"] == "rtl" and box["align"] in ("right", "start"), (selector, box)
             assert container["right"] - box["right"] < 40, (selector, box, container)
-    buttons = rtl_inbox.evaluate(LAYOUT, "a.button")
+    buttons = inbox.evaluate(LAYOUT, "a.button")
     assert buttons and all(container["right"] - button["right"] < 60 for button in buttons)
-    assert "الدرس" in rtl_inbox.inner_text(".kicker")
+    assert "الدرس" in inbox.inner_text(".kicker")
