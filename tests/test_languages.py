@@ -168,6 +168,7 @@ def test_dates_lesson_numbers_and_direction_follow_the_locale(site_in: tuple[str
     numbered = {"de": "Lektion 3 von 4", "fr": "Leçon 3 sur 4", "es": "Lección 3 de 4"}[language]
     assert numbered in page and numbered in text
     assert f'<html lang="{language}" dir="ltr">' in page
+    assert f'<meta property="og:locale" content="{language}_{language.upper()}">' in page
 
 
 def test_english_stays_the_house_style(tmp_path: Path) -> None:

@@ -6,13 +6,14 @@ import difflib
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from .content.config import CONFIG_NAME
+from .content.config import CONFIG_NAME, load_config
 from .content.lesson import SLUG_PATTERN
 from .content.read import INDEX_FILE, LESSON_FILE, RESERVED_SERIES
-from .errors import SourceError, Stopped
+from .errors import SiteFailed, SourceError, Stopped
 from .site.model import slugify
 from .translations import load_translations
 
@@ -111,6 +112,24 @@ def _yaml_text(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _series_index(title: str, gettext: Callable[[str], str]) -> str:
+    """A new series' `_index.md`, its placeholder text in the site's language."""
+    _ = gettext
+    return _SERIES_INDEX.format(
+        title=_yaml_text(title),
+        description=_yaml_text(_("What this series teaches, in one sentence.")),
+        intro=_("A few lines introducing the series. They appear on the series page."),
+    )
+
+
+def _site_language(root: Path) -> str:
+    """The site's `[site] language`, English when its settings cannot be read (`new` reports those itself)."""
+    try:
+        return load_config(root)[0].language
+    except SiteFailed:
+        return "en"
+
+
 def init_site(target: Path, today: date, title: str = "", language: str = "en") -> list[Path]:
     """Create a ready-to-serve site in `target`, its starter text in `language`; refuse if any file it would write exists."""
     # The starter text is in the theme's catalogs, so a language added there starts its sites in it too.
@@ -124,11 +143,7 @@ def init_site(target: Path, today: date, title: str = "", language: str = "en") 
         reply_prompt=_yaml_text(_("What is one thing in this lesson you will try this week?")),
         author=_yaml_text(_("Your Name")),
     )
-    series = _SERIES_INDEX.format(
-        title=_yaml_text(_("My First Course")),
-        description=_yaml_text(_("What this series teaches, in one sentence.")),
-        intro=_("A few lines introducing the series. They appear on the series page."),
-    )
+    series = _series_index(_("My First Course"), _)
     welcome = lesson_slug(_("Welcome")) or "welcome"
     lesson = _FIRST_LESSON.format(
         title=_yaml_text(_("Welcome")),
@@ -186,7 +201,7 @@ def _start_series(root: Path, series: str) -> Path:
     folder = root / "lessons" / series
     folder.mkdir(parents=True)
     with (folder / INDEX_FILE).open("x", encoding="utf-8") as handle:
-        handle.write(_SERIES_INDEX.format(title=_yaml_text(series.replace("-", " ").title())))
+        handle.write(_series_index(series.replace("-", " ").title(), load_translations(root, _site_language(root)).gettext))
     return folder
 
 

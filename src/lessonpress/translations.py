@@ -15,6 +15,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
@@ -62,6 +63,15 @@ def known_language(language: str) -> bool:
         except (ValueError, UnknownLocaleError):
             continue
     return False
+
+
+def full_tag(language: str) -> str:
+    """Language and territory, as Open Graph's `og:locale` wants them: `de` → `de_DE`, bare `en` → `en_GB`."""
+    locale = locale_for(language)
+    if locale.territory:
+        return f"{locale.language}_{locale.territory}"
+    likely = Locale.parse(get_global("likely_subtags").get(locale.language, locale.language))
+    return f"{likely.language}_{likely.territory}" if likely.territory else likely.language
 
 
 def text_direction(language: str) -> str:

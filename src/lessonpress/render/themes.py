@@ -26,7 +26,7 @@ from ..content.typography import quote, quote_style
 from ..errors import SourceError, source_error
 from ..site.model import Issue, slugify
 from ..sitefiles import plain_files, read_file
-from ..translations import catalog_errors, load_translations, locale_for, text_direction
+from ..translations import catalog_errors, full_tag, load_translations, locale_for, text_direction
 from . import mailto
 from .feeds import FEED_FORMATS
 from .wording import Wording
@@ -157,10 +157,12 @@ def make_environment(config: SiteConfig, *, autoescape: bool = True, reads: Body
         # <html dir> on pages and emails; email cells also take align=, since many clients ignore CSS logical properties.
         text_direction=direction,
         text_start="right" if direction == "rtl" else "left",
+        og_locale=full_tag(config.language),
         lesson_of=words.lesson_of,
         votes=words.votes,
         readers_answered=words.readers_answered,
         poll_headline=words.poll_headline,
+        option_text=words.option_text,
         feed_formats=FEED_FORMATS,
         vote_link=lambda issue, choice: mailto.vote_link(config, issue, choice, words.vote_label),
         write_in_link=lambda issue: mailto.write_in_link(config, issue, words.vote_label, words.write_in_prompt),

@@ -11,7 +11,7 @@ from babel.lists import format_list
 from babel.support import Translations
 
 from ..content.typography import QuoteStyle, quote
-from ..site.model import Issue, PollResults
+from ..site.model import WRITE_IN_ROW, Issue, OptionResult, PollResults
 from .mailto import VOTE_LABEL, WRITE_IN_PROMPT
 
 
@@ -46,6 +46,10 @@ class Wording:
 
     def readers_answered(self, count: int) -> str:
         return self.translations.ngettext("%(count)s reader answered.", "%(count)s readers answered.", count) % {"count": count}
+
+    def option_text(self, option: OptionResult) -> str:
+        """An option of the results as the reader sees it; the row of readers' own topics in the site's language."""
+        return self.translations.gettext(WRITE_IN_ROW) if option.choice == 0 else option.text
 
     def poll_headline(self, results: PollResults) -> str:
         """Say what won, e.g. 'You voted: “Measuring time to first value” came first'."""

@@ -8,9 +8,10 @@ from datetime import date, datetime
 
 from ..content.config import Author, SiteConfig
 from ..content.lesson import POLL_MARKER, Lesson, SeriesInfo
+from ..translations import N_
 
 # The results row of the answers that named a topic of the reader's own (the poll's write-in).
-WRITE_IN_ROW = "Your own topics"
+WRITE_IN_ROW = N_("Your own topics")  # shown in the site's language (render/wording.py)
 
 
 @dataclass(frozen=True)
