@@ -24,7 +24,7 @@ from lessonpress.render.absolute import absolutize_html
 from lessonpress.render.plaintext import html_to_text
 from lessonpress.site.model import BuildOptions, Site
 from lessonpress.site.polls import results_json
-from lessonpress.translations import shipped_languages
+from lessonpress.translations import language_tags, shipped_languages, site_catalog
 from test_tally import NOW, at, message_from_link, run, write_mbox
 
 SHIPPED = ("de", "es", "fr")
@@ -299,3 +299,14 @@ def test_an_english_site_can_reword_a_string(tmp_path: Path) -> None:
     (root / "locale" / "en.po").write_text('msgid "Next time:"\nmsgstr "Coming up:"\n', encoding="utf-8")
     page = built(root).files["relationships/referral-partners/index.html"].decode()
     assert "<strong>Coming up:</strong>" in page and "Next time:" not in page and "Lesson 2 of 4" in page
+
+
+def test_a_language_tag_never_names_a_file_outside_locale(tmp_path: Path) -> None:
+    root = example_in(tmp_path / "site", "en")
+    (tmp_path / "outside.po").write_text('msgid "Next time:"\nmsgstr "Leaked:"\n', encoding="utf-8")
+    assert site_catalog(root, "../../outside") is None and language_tags("../x") == ()
+    (root / "locale").mkdir()
+    (root / "locale" / "en.po").symlink_to(tmp_path / "outside.po")
+    with pytest.raises(BuildFailed) as failed:
+        built(root)
+    assert [str(error) for error in failed.value.errors] == ["locale/en.po: links out of the site folder: put the file itself in locale/"]

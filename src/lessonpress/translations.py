@@ -38,7 +38,8 @@ def N_(message: str) -> str:
 def language_tags(language: str) -> tuple[str, ...]:
     """The catalogs to try for a `[site] language`, most specific first: `de-AT` → (`de_AT`, `de`)."""
     parts = [part for part in re.split(r"[-_]", language.strip()) if part]
-    if not parts:
+    # Only letters and digits: a tag names a file, and must never lead out of its folder.
+    if not parts or not all(part.isascii() and part.isalnum() for part in parts):
         return ()
     tag = "_".join([parts[0].lower(), *(part.upper() if len(part) == 2 else part for part in parts[1:])])
     return (tag, parts[0].lower()) if len(parts) > 1 else (tag,)
@@ -91,11 +92,16 @@ def _builtin_catalog(language: str) -> Traversable | None:
 def site_catalog(root: Path, language: str) -> Path | None:
     """The site's own strings: `locale/de_AT.po` or `locale/de.po` in the site folder (dashes or underscores)."""
     for tag in language_tags(language):
-        for name in {tag, tag.replace("_", "-")}:
+        for name in sorted({tag, tag.replace("_", "-")}):
             candidate = root / SITE_LOCALE_DIR / f"{name}.po"
             if candidate.is_file():
                 return candidate
     return None
+
+
+def _outside(root: Path, path: Path) -> bool:
+    """A catalog that is a link out of the site folder: never read (catalog_errors reports it)."""
+    return not path.resolve().is_relative_to(root.resolve())
 
 
 @dataclass(frozen=True)
@@ -139,8 +145,10 @@ def catalog_errors(root: Path, language: str) -> list[SourceError]:
     path = site_catalog(root, language)
     if path is None:
         return []
-    _, problems = _parse(path.read_bytes(), language)
     shown = path.relative_to(root).as_posix()
+    if _outside(root, path):
+        return [SourceError(shown, 0, "links out of the site folder: put the file itself in locale/")]
+    _, problems = _parse(path.read_bytes(), language)
     return [SourceError(shown, problem.line, f"{problem.message}; fix the entry or delete it to use the built-in string") for problem in problems]
 
 
@@ -171,7 +179,7 @@ def load_translations(root: Path, language: str) -> Translations:
         if catalog is not None:
             translations = _compiled(catalog)
     own = site_catalog(root, language)
-    if own is not None:
+    if own is not None and not _outside(root, own):
         catalog, problems = _parse(own.read_bytes(), language)
         # A broken site catalog is reported by catalog_errors before any build renders; never half-applied.
         if catalog is not None and not problems:
