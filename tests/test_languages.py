@@ -18,13 +18,16 @@ from babel.messages.pofile import read_po
 
 from conftest import copy_example_lessons
 from lessonpress.build import BuildResult, build
+from lessonpress.endpoint.forms import RequestProblem
+from lessonpress.endpoint.pages import Pages
 from lessonpress.errors import BuildFailed
 from lessonpress.incremental.digest import render_fingerprint
 from lessonpress.render.absolute import absolutize_html
+from lessonpress.render.confirmation import CONFIRM_DAYS, ConfirmationMail
 from lessonpress.render.plaintext import html_to_text
 from lessonpress.site.model import BuildOptions, Site
 from lessonpress.site.polls import results_json
-from lessonpress.translations import language_tags, shipped_languages, site_catalog
+from lessonpress.translations import N_, language_tags, shipped_languages, site_catalog
 from test_tally import NOW, at, message_from_link, run, write_mbox
 
 SHIPPED = ("de", "es", "fr")
@@ -310,3 +313,34 @@ def test_a_language_tag_never_names_a_file_outside_locale(tmp_path: Path) -> Non
     with pytest.raises(BuildFailed) as failed:
         built(root)
     assert [str(error) for error in failed.value.errors] == ["locale/en.po: links out of the site folder: put the file itself in locale/"]
+
+
+def test_endpoint_pages_and_confirmation_mail_speak_the_language(site_in: tuple[str, BuildResult]) -> None:
+    language, result = site_in
+    site = result.site
+    pages = Pages(site)
+    address, action = "reader@example.com", "https://lists.example.org/list/unsubscribe?token=x"
+    rendered = {
+        "subscribe": pages.render("subscribe", value="nope", error=pages.gettext("Please enter an email address such as name@example.org.")),
+        "check_inbox": pages.render("check_inbox", address=address, days=CONFIRM_DAYS),
+        "confirm": pages.render("confirm", address=address, action=action),
+        "confirmed": pages.render("confirmed", address=address),
+        "unsubscribe": pages.render("unsubscribe", address=address, action=action),
+        "unsubscribed": pages.render("unsubscribed", address=address),
+        "expired": pages.render("problem", problem=expired_link(), subscribe_url=action),
+        "too many": pages.render("problem", problem=RequestProblem(429, N_("Please wait a little"), N_("Many people are signing up just now."), retry_minutes=3), subscribe_url=action),
+    }
+    for name, body in rendered.items():
+        assert f'<html lang="{language}"' in body.decode(), name
+        assert not english_left(site, "page.html", body), (language, name, english_left(site, "page.html", body))
+    assert {"de": "Dieser Link ist abgelaufen", "fr": "Ce lien a expiré", "es": "Este enlace ha caducado"}[language] in rendered["expired"].decode()
+    assert {"de": "in 3 Minuten", "fr": "dans 3 minutes", "es": "dentro de 3 minutos"}[language] in rendered["too many"].decode()
+    for confirm_url in ("", "https://lists.example.org/list/confirm?t=1"):
+        mail = ConfirmationMail(site).message(address, "confirm+token@retention.example.org", NOW, confirm_url=confirm_url)
+        assert not english_left(site, "x.eml", mail.as_bytes()), (language, english_left(site, "x.eml", mail.as_bytes()))
+        assert mail["Subject"] == {"de": "Bestätigen Sie Ihr Abonnement von", "fr": "Confirmez votre abonnement à", "es": "Confirme su suscripción a"}[language] + " The Retention Letter"
+
+
+def expired_link() -> RequestProblem:
+    """The problem the endpoint answers an old confirmation link with (endpoint/app.py)."""
+    return RequestProblem(410, N_("This link has expired"), N_("A confirmation link works for %(days)s days. Please sign up again for a new one."), params={"days": CONFIRM_DAYS})
