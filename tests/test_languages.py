@@ -27,7 +27,7 @@ from lessonpress.render.confirmation import CONFIRM_DAYS, ConfirmationMail
 from lessonpress.render.plaintext import html_to_text
 from lessonpress.site.model import BuildOptions, Site
 from lessonpress.site.polls import results_json
-from lessonpress.translations import N_, language_tags, shipped_languages, site_catalog
+from lessonpress.translations import N_, language_tags, load_translations, shipped_languages, site_catalog
 from test_tally import NOW, at, message_from_link, run, write_mbox
 
 SHIPPED = ("de", "es", "fr")
@@ -344,3 +344,13 @@ def test_endpoint_pages_and_confirmation_mail_speak_the_language(site_in: tuple[
 def expired_link() -> RequestProblem:
     """The problem the endpoint answers an old confirmation link with (endpoint/app.py)."""
     return RequestProblem(410, N_("This link has expired"), N_("A confirmation link works for %(days)s days. Please sign up again for a new one."), params={"days": CONFIRM_DAYS})
+
+
+def test_a_regional_tag_falls_back_to_its_language_then_english(tmp_path: Path) -> None:
+    assert load_translations(tmp_path, "de-AT").gettext("Next time:") == "Nächstes Mal:"
+    assert load_translations(tmp_path, "pt-BR").gettext("Next time:") == "Next time:"
+    (tmp_path / "locale").mkdir()
+    (tmp_path / "locale" / "de-AT.po").write_text('msgid "Next time:"\nmsgstr "Demnächst:"\n', encoding="utf-8")
+    assert load_translations(tmp_path, "de_AT").gettext("Next time:") == "Demnächst:"
+    assert load_translations(tmp_path, "de_AT").gettext("Last time:") == "Letztes Mal:"
+    assert load_translations(tmp_path, "de").gettext("Next time:") == "Nächstes Mal:"
