@@ -112,6 +112,10 @@ def theme_text(path: str, data: bytes) -> str:
         for entry in feed.entries:
             parts += [entry.get("title", ""), entry.get("summary", "")] + [theme_text("entry.html", content.value.encode()) for content in entry.get("content", [])]
         return " ".join(parts)
+    if path.endswith("feed.json"):
+        feed = json.loads(data)
+        items = feed.get("items", [])
+        return " ".join([feed.get("title", ""), feed.get("description", "")] + [item.get("title", "") + " " + item.get("summary", "") + " " + theme_text("item.html", item.get("content_html", "").encode()) for item in items])
     if path.endswith((".html", ".htm")):
         root = lxml.html.fromstring(data.decode("utf-8"))
         for element in root.xpath("//script | //style | //code"):
@@ -147,7 +151,7 @@ def test_no_english_theme_string_in_any_output(site_in: tuple[str, BuildResult])
     language, result = site_in
     checked = 0
     for path, data in sorted(result.files.items()):
-        if not path.endswith((".html", ".xml", ".txt", ".eml")) or path == "sitemap.xml" or path.startswith("static/"):
+        if not path.endswith((".html", ".xml", ".txt", ".eml", "feed.json")) or path == "sitemap.xml" or path.startswith("static/"):
             continue
         left = english_left(result.site, path, data)
         assert not left, f"{language}: {path} keeps English {left}"
