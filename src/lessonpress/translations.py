@@ -55,15 +55,15 @@ def locale_for(language: str) -> Locale:
     return Locale.parse(_BARE["en"])
 
 
-def known_language(language: str) -> bool:
-    """Whether CLDR knows the language of a tag (so `dee`, a typo, is not taken for one)."""
+def language_problem(language: str) -> str:
+    """What is wrong with a language tag ("" when CLDR knows its language, so `dee`, a typo, is caught)."""
     for tag in language_tags(language):
         try:
             Locale.parse(tag)
-            return True
+            return ""
         except (ValueError, UnknownLocaleError):
             continue
-    return False
+    return f"'{language}' is not a language tag lessonpress knows: use one such as 'en', 'de', 'fr-CA' or 'pt-BR'"
 
 
 def full_tag(language: str) -> str:

@@ -10,12 +10,13 @@ import click
 
 from ..errors import plural
 from ..scaffold import init_site
-from ..translations import known_language
+from ..translations import language_problem
 
 
 def _language(language: str) -> str:
-    if not known_language(language):
-        raise click.BadParameter(f"'{language}' is not a language tag lessonpress knows: use one such as en, de, fr-CA or pt-BR")
+    problem = language_problem(language)
+    if problem:
+        raise click.BadParameter(problem)
     return language.strip()
 
 

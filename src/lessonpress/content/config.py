@@ -17,6 +17,7 @@ from ..addresses import ADDR_SPEC
 from ..errors import SiteFailed, SourceError
 from ..sitefiles import NotPlainFile, read_file
 from ..tokens import AddressTemplate, TemplateError
+from ..translations import language_problem
 from ..untrusted import one_line
 from .frontmatter import control_character
 from .typography import quote_style, typeset
@@ -180,7 +181,7 @@ class SiteConfig:
     title: str = setting(kind=str, required=True)
     url: str = setting(kind=str, required=True, checks=(_WEB,))
     description: str = setting("")
-    language: str = setting("en")
+    language: str = setting("en", checks=(language_problem,))
     timezone: str = setting("UTC", checks=(_timezone,))
     theme: str = setting("default", checks=(_theme,))
     greeting: str = setting("")
