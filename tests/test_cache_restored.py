@@ -17,7 +17,7 @@ from lessonpress.cli import main
 LESSON = Path("lessons/retention/02-first-days.md")
 # A checkout or cache restore an hour later: every file gets a new mtime.
 LATER = 3600 * 10**9
-SUMMARY = re.compile(r"\((\d+) of \d+ rendered, (\d+) files? written\); (\d+) of (\d+) sources parsed \(the rest cached\)")
+SUMMARY = re.compile(r"\((\d+) of \d+ rendered, (\d+) files? written\); (\d+) of (\d+) sources parsed(?: \(the rest cached\))?")
 
 
 def files(folder: Path) -> dict[str, bytes]:

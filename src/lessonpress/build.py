@@ -53,7 +53,7 @@ class BuildResult:
             f"Built {plural(lessons, 'lesson')} in {series} series: "
             f"{plural(self.pages, 'page')}, {plural(self.feeds, 'feed')}, {plural(self.emails, 'email')} in {self.seconds:.2f} s "
             f"({self.rendered} of {self.outputs} rendered, {plural(self.written.written, 'file')} written); "
-            f"{self.parsed} of {self.sources} sources parsed (the rest cached)"
+            f"{self.parsed} of {self.sources} sources parsed{' (the rest cached)' if self.parsed < self.sources else ''}"
         )
 
 
