@@ -110,6 +110,7 @@ BAD_CONFIRMS = {
     "another site's secret": (confirm(at=NOW, secret="another-sites-secret"), 403, "This link is not valid"),
     "another address": (confirm(at=NOW, email="mallory@example.com", token=STAMP), 403, "This link is not valid"),
     "time moved": (confirm(at=NOW, token=STAMP).replace(f"at={NOW}", f"at={NOW + 60}"), 403, "This link is not valid"),
+    "a time in superscript digits": (confirm(at=NOW, token=STAMP).replace(f"at={NOW}", "at=%C2%B2"), 400, "This link is incomplete"),
     "expired": (confirm(at=NOW - 8 * 24 * 3600), 410, "This link has expired"),
     "from the future": (confirm(at=NOW + 24 * 3600), 403, "This link is not valid"),
     "an unsubscribe token": (confirm(at=NOW, token=url_token(SECRET, "cleo@example.com")), 403, "This link is not valid"),

@@ -57,3 +57,12 @@ def terminal_text(text: str) -> str:
 def shorten(text: str, limit: int) -> str:
     """Cut text to at most `limit` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+_DIGITS = re.compile(r"[0-9]{1,12}")
+
+
+def ascii_number(text: str) -> int | None:
+    """The number `text` spells in 1 to 12 ASCII digits, else None: `str.isdigit` also passes "²", which `int` refuses."""
+    return int(text) if _DIGITS.fullmatch(text) else None
+

@@ -205,3 +205,12 @@ def test_control_characters_from_an_archive_never_reach_the_terminal_or_a_lesson
     assert "Undated \\x1b]0;owned\\x07" in done.stderr  # the skipped, undated issue, named with its escapes shown
     lesson = (site / "lessons" / "quiet" / "01-red-31m-alert.md").read_text(encoding="utf-8")
     assert 'title: "Red [31m alert"' in lesson and "\x1b" not in lesson
+
+
+@pytest.mark.parametrize("name", ["page.html", "logo.svg", "app.js", "lesson.md", "noextension", "style.css"])
+def test_an_archive_file_that_a_browser_would_run_is_never_published_as_it_is(name: str) -> None:
+    """Files under lessons/<series>/files/ are published on the site's own origin: a stranger's archive must not add pages or scripts."""
+    from lessonpress.importing.links import file_name
+
+    assert file_name(name, b"<script>alert(1)</script>", {}).endswith(".bin")
+    assert file_name("chart.png", b"\x89PNG", {}) == "files/chart.png"

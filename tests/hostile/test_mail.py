@@ -243,3 +243,12 @@ def test_hostile_headers_and_encodings_cost_at_most_their_own_vote(site: Path, m
     assert counts(site)[0] == 1, "the good vote after the hostile message still counts"
     assert run_cli(site, "build", "--future").status == 0
     assert snapshot(site / "lessons") == before
+
+
+def test_a_handoff_whose_time_is_not_ascii_digits_is_reported_not_raised() -> None:
+    """"²" passes str.isdigit but not int(): one such mail to the list used to stop every later inbox pass."""
+    from lessonpress.mail.handoff import read_handoff
+
+    for at in ("²", "١٢٣", "-5", "1" * 13):
+        text = f"lessonpress-handoff: 1\naction: unsubscribe\naddress: ann@example.org\nat: {at}\nstamp: {'0' * 32}\n"
+        assert read_handoff(text, "a-secret", now=1_800_000_000) == "a hand-off from the endpoint that is not whole (cut short or altered)"

@@ -21,7 +21,7 @@ from ..render.confirmation import CONFIRM_DAYS
 from ..stamps import EXPIRED, stamp_problem
 from ..tokens import verify_url_token
 from ..translations import N_
-from ..untrusted import one_line
+from ..untrusted import ascii_number, one_line
 from .forms import Fields, RequestProblem, form_fields, query_fields
 from .limits import HandedOff, SlidingLimit
 from .outbox import SUBSCRIBE_STAMP, Outbox
@@ -218,9 +218,10 @@ class EndpointApp:
     def _subscriber(self, query: Fields) -> str:
         """The address a confirmation link names, once its stamp proves this site made it in the last `CONFIRM_DAYS` days."""
         address, at, token = _address(query.get("email")), query.get("at").strip(), query.get("token").strip()
-        if not address or not at.isdigit() or len(at) > 12 or not token:
+        seconds = ascii_number(at)
+        if not address or seconds is None or not token:
             raise RequestProblem(400, N_("This link is incomplete"), N_("The confirmation link was cut short or altered. Open it again from the email, or sign up again."))
-        problem = stamp_problem(self.settings.secret, SUBSCRIBE_STAMP, address, int(at), token, now=int(self.clock()), max_age=CONFIRM_DAYS * 24 * 3600)
+        problem = stamp_problem(self.settings.secret, SUBSCRIBE_STAMP, address, seconds, token, now=int(self.clock()), max_age=CONFIRM_DAYS * 24 * 3600)
         if problem == EXPIRED:
             raise RequestProblem(410, N_("This link has expired"), N_("A confirmation link works for %(days)s days. Please sign up again for a new one."), params={"days": CONFIRM_DAYS})
         if problem:

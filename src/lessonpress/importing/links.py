@@ -30,12 +30,20 @@ def url_path(url: str) -> tuple[str, str]:
     return parts.netloc.lower().removeprefix("www."), path
 
 
+PUBLISHABLE = frozenset({
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".pdf", ".mp3", ".m4a", ".ogg", ".oga", ".wav", ".mp4", ".webm",
+    ".txt", ".csv", ".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".epub",
+})
+
+
 def file_name(reference: str, data: bytes, taken: dict[str, bytes]) -> str:
     """A safe name in files/ for an image: its own name, lowercased, or with its digest when that name holds other bytes."""
     base = posixpath.basename(urlsplit(reference).path) or "file"
     stem, extension = posixpath.splitext(SAFE_NAME.sub("-", unquote(base).lower()).strip("-._") or "file")
-    if extension in ("", ".md", ".markdown"):
-        extension += ".bin"  # never a file the build would read as a lesson
+    if extension not in PUBLISHABLE:
+        # Never a lesson the build would read, nor a page or script (.html, .svg, .js) that a stranger's archive
+        # would publish on the site's own origin: only files a browser shows or downloads as they are.
+        extension += ".bin"
     name = f"{stem}{extension}"
     if name in taken and taken[name] != data:
         name = f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}{extension}"

@@ -25,6 +25,7 @@ from email.utils import format_datetime, make_msgid
 
 from ..addresses import ADDR_SPEC, is_address
 from ..stamps import make_stamp, stamp_problem
+from ..untrusted import ascii_number
 
 MARK = "lessonpress-handoff: 1"
 ACTIONS = ("unsubscribe", "subscribe")
@@ -78,12 +79,13 @@ def read_handoff(text: str, secret: str, now: int) -> Handoff | str | None:
         return None
     fields = dict(line.partition(": ")[::2] for line in lines[1:] if line)
     action, address, at, stamp = (fields.get(name, "") for name in ("action", "address", "at", "stamp"))
-    if set(fields) != {"action", "address", "at", "stamp"} or action not in ACTIONS or not at.isdigit() or len(at) > 12:
+    seconds = ascii_number(at)
+    if set(fields) != {"action", "address", "at", "stamp"} or action not in ACTIONS or seconds is None:
         return "a hand-off from the endpoint that is not whole (cut short or altered)"
     if not is_address(address) or not ADDR_SPEC.match(address):
         return "a hand-off from the endpoint naming something that is not an address"
     if not secret:
         return "a hand-off from the endpoint, and LESSONPRESS_SECRET is not set to verify it"
-    handoff = Handoff(action, address, int(at))
+    handoff = Handoff(action, address, seconds)
     problem = stamp_problem(secret, f"handoff-{action}", address, handoff.at, stamp, now=now, max_age=MAX_AGE_SECONDS)
     return f"a hand-off from the endpoint ({action}) that does not verify: {problem}" if problem else handoff

@@ -33,6 +33,7 @@ from ..render.themes import make_environment, template_error
 from ..site.assemble import LinkResolver
 from ..site.backlog import BacklogReader
 from ..site.model import BuildOptions, Site
+from ..untrusted import ascii_number
 from .watch import Change, Watcher
 
 EVENTS_PATH = "/__lessonpress/events"
@@ -418,7 +419,7 @@ def make_handler(live: LiveSite, allowed_hosts: frozenset[str] = frozenset()) ->
 
         def _events(self) -> None:
             query = parse_qs(split_target(self.path)[2])
-            seen = _int(query.get("build", ["0"])[0])
+            seen = ascii_number(query.get("build", ["0"])[0]) or 0
             if query.get("server", [""])[0] != live.server_id:
                 seen = 0  # the page came from another server run: anything we have is newer
             self.send_response(200)
@@ -445,8 +446,6 @@ def make_handler(live: LiveSite, allowed_hosts: frozenset[str] = frozenset()) ->
     return Handler
 
 
-def _int(text: str) -> int:
-    return int(text) if text.isdigit() else 0
 
 
 def _resolve(snapshot: Snapshot, path: str) -> tuple[str | None, str | None]:
