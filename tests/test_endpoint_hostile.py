@@ -239,3 +239,19 @@ def test_a_form_that_cannot_be_read_is_400(running: Running) -> None:
     problem(running.endpoint.request("POST", f"{PUBLIC}/subscribe", "email=a@example.com&email=b@example.com", headers), 400, "Bad request")
     multipart = {"Content-Type": "multipart/form-data; boundary=XyZ", "X-Forwarded-For": "198.51.100.31"}
     problem(running.endpoint.request("POST", GOOD, "--XyZ\r\nno headers here", multipart), 400, "Bad request")
+
+
+def test_plus_tags_share_their_mailbox_s_two_confirmations_a_day(running: Running) -> None:
+    statuses = [
+        running.endpoint.post_form(f"{PUBLIC}/subscribe", {"email": email}, {"X-Forwarded-For": f"198.51.100.{number}"}).status
+        for number, email in enumerate(["tagged+1@example.com", "Tagged+2@example.com", "tagged@example.com", "tagged+3@example.com"], start=1)
+    ]
+    assert statuses == [200, 200, 429, 429]
+
+
+def test_an_ipv6_client_cannot_step_around_its_limit_within_its_64(running: Running) -> None:
+    statuses = [
+        running.endpoint.post_form(f"{PUBLIC}/subscribe", {"email": f"v6-{number}@example.com"}, {"X-Forwarded-For": f"2001:db8:0:7::{number:x}"}).status
+        for number in range(1, 13)
+    ]
+    assert statuses.count(200) == 10 and statuses[-1] == 429  # ten an hour for the whole /64, as for one IPv4 address

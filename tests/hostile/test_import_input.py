@@ -214,3 +214,18 @@ def test_an_archive_file_that_a_browser_would_run_is_never_published_as_it_is(na
 
     assert file_name(name, b"<script>alert(1)</script>", {}).endswith(".bin")
     assert file_name("chart.png", b"\x89PNG", {}) == "files/chart.png"
+
+
+def test_an_archive_past_the_total_an_import_reads_is_refused_file_by_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each file under its own limit, but together past the total: a zip of many compressed members must not fill memory."""
+    from lessonpress.importing import container
+
+    monkeypatch.setattr(container, "MAX_TOTAL_BYTES", 3000)
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as writing:
+        for number in range(5):
+            writing.writestr(f"issue-{number}.txt", "a" * 1000)
+    files = container.open_zip(archive, "many.zip")
+    assert [len(files.read(name)) for name in files.names[:3]] == [1000, 1000, 1000]
+    with pytest.raises(container.TooLarge, match="import the archive in parts"):
+        files.read(files.names[3])

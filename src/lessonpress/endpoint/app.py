@@ -23,7 +23,7 @@ from ..tokens import verify_url_token
 from ..translations import N_
 from ..untrusted import ascii_number, one_line
 from .forms import Fields, RequestProblem, form_fields, query_fields
-from .limits import HandedOff, SlidingLimit
+from .limits import HandedOff, SlidingLimit, address_key, client_key
 from .outbox import SUBSCRIBE_STAMP, Outbox
 from .pages import Pages
 from .settings import BODY_LIMIT, EndpointSettings
@@ -182,17 +182,16 @@ class EndpointApp:
 
     def _subscribe(self, query: Fields, form: Fields, environ: dict[str, Any]) -> Response:
         now = self.clock()
-        client = str(environ.get("REMOTE_ADDR", ""))
-        wait = self.per_client.take(client, now)
+        wait = self.per_client.take(client_key(str(environ.get("REMOTE_ADDR", ""))), now)
         if wait:
-            raise self._too_many(wait, "Too many sign-ups came from your network just now.")
+            raise self._too_many(wait, N_("Too many sign-ups came from your network just now."))
         value = form.get("email")
         address = _address(value)
         if not address:
             # Shown back in the field, escaped by the theme and on one line, so the reader can correct it.
             body = self.pages.render("subscribe", value=one_line(value[:254]), error=self.pages.gettext("Please enter an email address such as name@example.org."))
             return Response(400, body)
-        key = address.lower()
+        key = address_key(address)
         wait = self.per_address.take(key, now)
         if wait:
             raise self._too_many(wait, N_("A confirmation went to this address a short while ago: look for it in your inbox, and in your spam folder."))

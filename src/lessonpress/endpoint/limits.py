@@ -6,9 +6,29 @@ the worst a restart lets through is one more window's worth of mail.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections import deque
 from dataclasses import dataclass
+
+
+def client_key(remote: str) -> str:
+    """The key a client's requests are counted under: its IPv4 address, or its IPv6 /64 (one home or host holds a whole /64)."""
+    try:
+        ip = ipaddress.ip_address(remote)
+    except ValueError:
+        return remote
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)  # ::ffff:192.0.2.1 is the IPv4 client it names
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def address_key(address: str) -> str:
+    """The key confirmations to one mailbox are counted under: `name+anything@` is the same inbox as `name@`."""
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.partition('+')[0] or local}@{domain}"
 
 
 @dataclass(frozen=True)

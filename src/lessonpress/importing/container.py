@@ -16,6 +16,8 @@ from ..sitefiles import read_file
 MAX_ISSUE_BYTES = 5 * 1024 * 1024
 # One image or attachment copied beside the lessons.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# All that one import reads from an archive: a small zip of many highly compressed members must not fill memory.
+MAX_TOTAL_BYTES = 1024 * 1024 * 1024
 
 
 class TooLarge(OSError):
@@ -29,6 +31,7 @@ class Container:
         self.label = label  # the archive as the user named it
         self.sizes = names  # name → size in bytes
         self._fetch = fetch
+        self._read = 0  # bytes read so far, against MAX_TOTAL_BYTES
 
     @property
     def names(self) -> list[str]:
@@ -38,7 +41,11 @@ class Container:
         """The bytes of one named file; TooLarge past `limit`."""
         if self.sizes[name] > limit:
             raise TooLarge(f"is {self.sizes[name] / 1048576:.1f} MB, more than the {limit // 1048576} MB an import reads")
-        return self._fetch(name, limit)
+        if self._read + self.sizes[name] > MAX_TOTAL_BYTES:
+            raise TooLarge(f"would take the import past the {MAX_TOTAL_BYTES // 1048576} MB it reads from one archive in all: import the archive in parts")
+        data = self._fetch(name, limit)
+        self._read += len(data)
+        return data
 
     def find(self, reference: str, near: str = "") -> str | None:
         """The name of the file a link or image in an issue refers to, if the archive holds it; None otherwise.
