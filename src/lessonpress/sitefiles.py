@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 from .errors import SourceError
 
@@ -107,3 +109,31 @@ def _walk(
             problems.append(SourceError(name, 0, problem))
             continue
         problems.append(SourceError(name, 0, f"is {_kind(entry.stat(follow_symlinks=False).st_mode)}, not a plain file: remove it (lessonpress reads only plain files)"))
+
+
+def as_usual(path: str | Path, mode: int) -> None:
+    """Give a file or folder made private by tempfile the mode the umask gives anything else made."""
+    umask = os.umask(0)  # the only way to read the umask is to set it
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
+
+
+def write_file(target: Path, data: bytes, *, replace: bool = True) -> None:
+    """Write one file whole or not at all: a file beside it, synced, then renamed over it (or, with `replace=False`,
+    linked into place, which fails with FileExistsError rather than overwrite a file that appeared meanwhile)."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        as_usual(temporary, 0o666)  # mkstemp's 0600 is not what `>` would have made
+        if replace:
+            os.replace(temporary, target)
+        else:
+            os.link(temporary, target)
+            os.unlink(temporary)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+

@@ -10,10 +10,11 @@ import click
 
 from ..build import prepare
 from ..errors import SiteFailed, Stopped
-from ..incremental.write import file_error, write_file
+from ..incremental.write import file_error
 from ..render.emails import Mailer, Recipient
 from ..site.lookup import named_issue, naming_hint
 from ..site.model import BuildOptions
+from ..sitefiles import write_file
 from .common import print_warnings
 
 

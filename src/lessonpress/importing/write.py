@@ -8,11 +8,10 @@ replace, and removes what it created when a later write fails.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from ..errors import SourceError, Stopped
-from ..sitefiles import read_file
+from ..sitefiles import read_file, write_file
 from .plan import ImportPlan, Planned
 from .record import read_record
 
@@ -50,25 +49,6 @@ def _target(root: Path, folder: Path, planned: Planned) -> Path:
     return root / planned.path
 
 
-def _write_whole(path: Path, data: bytes, replaces: bool) -> None:
-    """Write `data` at `path` through a temporary file: readers see the old file or the new one, never a part."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".import-", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replaces:
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)  # fails if the file appeared meanwhile: never overwrite what the plan did not see
-            os.unlink(temporary)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def _still_unedited(path: Path) -> bool:
     """Whether a lesson planned to be replaced is still as an import wrote it (the author may have saved it since the plan)."""
     try:
@@ -94,7 +74,7 @@ def write_plan(root: Path, plan: ImportPlan) -> int:
             path.parent.mkdir(exist_ok=True)
             if not _inside(os.path.realpath(path.parent), os.path.realpath(folder)) and path.parent != folder:
                 raise ImportFailed([SourceError(planned.path, 0, "its folder leads out of the series folder")])
-            _write_whole(path, planned.text, planned.replaces)
+            write_file(path, planned.text, replace=planned.replaces)
             if not planned.replaces:
                 created.append(path)
     except (OSError, ImportFailed) as error:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import SourceError
+from ..sitefiles import as_usual
 from .manifest import Written, file_digest
 
 
@@ -93,27 +94,6 @@ def file_error(target: Path, root: Path, *, overwrite: bool) -> SourceError | No
     return None
 
 
-def _as_usual(path: str | Path, mode: int) -> None:
-    """Give a file or folder made private by tempfile the mode the umask gives anything else made."""
-    umask = os.umask(0)  # the only way to read the umask is to set it
-    os.umask(umask)
-    os.chmod(path, mode & ~umask)
-
-
-def write_file(target: Path, data: bytes) -> None:
-    """Write one file whole or not at all: a file beside it renamed over it, so no one sees half of it."""
-    # A temporary file renamed over the target: an interrupted write never leaves half a file.
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        _as_usual(temporary, 0o666)  # mkstemp's 0600 is not what `>` would have made
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class Staging:
     """A build's new and changed files, written beside the output folder until everything has rendered.
 
@@ -127,7 +107,7 @@ class Staging:
         self.folder = Path(tempfile.mkdtemp(prefix=f".{self.output.name}.new-", dir=self.output.parent))
         # mkdtemp makes the folder private (0700); a cold build renames it into place as output/,
         # which a web server or rsync running as another user must be able to read.
-        _as_usual(self.folder, 0o777)
+        as_usual(self.folder, 0o777)
         self._made: set[str] = {""}  # folders under the staging folder made so far, in this process
 
     def write(self, path: str, data: bytes, existing: Mapping[str, tuple[int, int]]) -> Written:
